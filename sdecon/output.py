@@ -1,0 +1,60 @@
+"""Write results to disk by file extension, atomically: a failed write leaves no file."""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import SdeconError
+
+TABLE_FORMATS = (".csv", ".parquet", ".xlsx")
+
+
+def check_writable(path: str | Path, allowed: tuple[str, ...]) -> Path:
+    """`path` if its extension is allowed and its directory exists and is writable."""
+    path = Path(path)
+    if path.suffix.lower() not in allowed:
+        raise SdeconError(f"output file {str(path)!r} has extension {path.suffix or '(none)'!r}; "
+                          f"allowed: {', '.join(allowed)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SdeconError(f"cannot write {str(path)!r}: directory {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise SdeconError(f"cannot write {str(path)!r}: permission denied")
+    if path.is_dir():
+        raise SdeconError(f"cannot write {str(path)!r}: it is a directory")
+    return path
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` on a temporary file beside `path`, then move it into place."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a run (indexed by year) as .csv, .parquet or .xlsx; `year` is the first column."""
+    path = check_writable(path, TABLE_FORMATS)
+    table = frame.reset_index()
+    suffix = path.suffix.lower()
+
+    def write(tmp: Path) -> None:
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False)
+        elif suffix == ".parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_excel(tmp, index=False, sheet_name="run")
+
+    return write_atomic(path, write)

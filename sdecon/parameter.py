@@ -1,0 +1,100 @@
+"""Parameters as data: name, unit, default, bounds and source, read from the `.mdl`.
+
+A parameter is a model constant with declared bounds (``~ Unit [min,max]`` in Vensim);
+its source is the constant's comment. Constants without bounds (unit conversions, the
+simulation control) are not parameters and cannot be set.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import model
+from .errors import SdeconError, closest
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    unit: str
+    default: float
+    lower: float
+    upper: float
+    source: str
+
+    @property
+    def fixed(self) -> bool:
+        """True when the bounds allow only the default (e.g. the base year)."""
+        return self.lower == self.upper
+
+    def check(self, value, origin: str = "") -> float:
+        """`value` as a float within bounds, or SdeconError naming it and what is allowed."""
+        where = f"{origin}: " if origin else ""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SdeconError(f"{where}{self.name} = {value!r} is not a number; "
+                              f"expected a number in [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}") from None
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise SdeconError(f"{where}{self.name} = {value!r} is not a finite number; "
+                              f"expected a number in [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}")
+        if not self.lower <= number <= self.upper:
+            raise SdeconError(f"{where}{self.name} = {_fmt(number)} is out of bounds; "
+                              f"allowed: [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}")
+        return number
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@functools.cache
+def _parameters() -> dict[str, Parameter]:
+    doc = model.documentation()
+    values = model.defaults()
+    found = {}
+    for name, row in doc[doc["Type"] == "Constant"].iterrows():
+        lower, upper = row["Limits"]
+        if name in model.CONTROL_VARIABLES or lower is None or upper is None \
+                or math.isnan(lower) or math.isnan(upper):
+            continue
+        found[name] = Parameter(name, str(row["Units"]), values[name], float(lower), float(upper),
+                                row["Comment"])
+    return found
+
+
+def parameters() -> dict[str, Parameter]:
+    """Every parameter of the model by name."""
+    return dict(_parameters())
+
+
+def get(name: str, origin: str = "") -> Parameter:
+    """The parameter called `name`, or SdeconError suggesting the closest names."""
+    try:
+        return _parameters()[name]
+    except KeyError:
+        where = f"{origin}: " if origin else ""
+        raise SdeconError(f"{where}unknown parameter {name!r}{closest(name, _parameters())}; "
+                          f"'sdecon params' lists all {len(_parameters())}") from None
+
+
+def validate(values: dict, origin: str = "") -> dict[str, float]:
+    """Check names and values against the model; return them as floats."""
+    checked = {}
+    for name, value in values.items():
+        parameter = get(name, origin)
+        number = parameter.check(value, origin)
+        if parameter.fixed and number != parameter.default:
+            raise SdeconError(f"{origin + ': ' if origin else ''}{name} is fixed at {_fmt(parameter.default)}")
+        checked[name] = number
+    return checked
+
+
+def parameter_table() -> pd.DataFrame:
+    """The parameters as a table indexed by name: unit, default, lower, upper, source."""
+    rows = [(p.name, p.unit, p.default, p.lower, p.upper, p.source) for p in _parameters().values()]
+    table = pd.DataFrame(rows, columns=["name", "unit", "default", "lower", "upper", "source"])
+    return table.set_index("name").sort_index()

@@ -1,0 +1,71 @@
+"""Figures of the key outputs, with titles, axis labels and units."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import model  # noqa: E402
+from .output import check_writable, write_atomic  # noqa: E402
+
+FIGURE_FORMATS = (".png", ".svg", ".pdf")
+
+#: Readable forms of the model's unit strings.
+UNIT_LABELS = {
+    "Dmnl": "dimensionless",
+    "BUSD/Year": "USD billion per year",
+    "USD/EFLOP": "USD per effective exaFLOP",
+    "USD/BTokens": "USD per billion tokens",
+    "FLOP/Second": "FLOP/s",
+}
+
+#: Panels of the key-output figure: title, variables, log scale.
+KEY_PANELS = (
+    ("Efficiency multipliers (1 in 2025)", ("Hardware Efficiency Multiplier", "Software Efficiency Multiplier",
+                                             "Combined Efficiency Multiplier"), True),
+    ("Price of AI compute", ("Price of AI Compute",), True),
+    ("Compute spending", ("Training Compute Spending", "Inference Compute Spending", "Compute Spending"), True),
+    ("Spending as a share of GDP", ("AI Spending Share", "Compute Spending Share of GDP"), True),
+    ("Datacenter capex", ("Datacenter Capex",), True),
+    ("Installed compute", ("Installed Compute",), True),
+)
+
+
+def unit_label(variable: str) -> str:
+    unit = str(model.documentation().loc[variable, "Units"])
+    return UNIT_LABELS.get(unit, unit)
+
+
+def plot_key_outputs(runs: pd.DataFrame | dict[str, pd.DataFrame], title: str = "") -> plt.Figure:
+    """A 2x3 grid of the key outputs for one run, or for several runs keyed by scenario."""
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), constrained_layout=True)
+    for ax, (panel, variables, log) in zip(axes.flat, KEY_PANELS):
+        for scenario, frame in runs.items():
+            for variable in variables:
+                label = " / ".join(x for x in (scenario, variable if len(variables) > 1 else "") if x)
+                ax.plot(frame.index, frame[variable], label=label or None)
+        ax.set_title(panel)
+        ax.set_xlabel("year")
+        ax.set_ylabel(unit_label(variables[-1]))
+        if log:
+            ax.set_yscale("log")
+        ax.grid(True, which="major", alpha=0.3)
+        if ax.get_legend_handles_labels()[1]:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    """Save atomically as .png, .svg or .pdf, then close the figure."""
+    path = check_writable(path, FIGURE_FORMATS)
+    try:
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110))
+    finally:
+        plt.close(fig)
