@@ -73,8 +73,14 @@ def _quiet():
         yield
 
 
+def _import_pysd():
+    with _quiet():
+        import pysd
+    return pysd
+
+
 def _translated_model_file() -> Path:
-    import pysd
+    pysd = _import_pysd()
 
     key = f"{model_hash()[:16]}-pysd{pysd.__version__}"
     target = cache_dir() / key
@@ -102,8 +108,7 @@ def _translated_model_file() -> Path:
 def _loaded():
     """The PySD model and its constants' values as written in the `.mdl`, once per process
     (a loaded model cannot be pickled, so each worker process loads its own)."""
-    import pysd
-
+    pysd = _import_pysd()
     with _quiet():
         model = pysd.load(str(_translated_model_file()))
     doc = model.doc

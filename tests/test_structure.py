@@ -1,0 +1,133 @@
+"""Structure tests in the spirit of Sterman (Business Dynamics, ch. 21): extreme
+conditions, stock accounting, integration error and robustness over the parameter space."""
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sdecon
+from sdecon import model
+
+YEARS_AFTER_2025 = slice(2025, 2050)
+
+
+def test_no_algorithmic_progress_leaves_software_efficiency_at_one():
+    run = sdecon.run("baseline", {"Algorithmic Growth Rate": 0})
+    np.testing.assert_allclose(run["Software Efficiency Multiplier"], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(run["Frontier Algorithmic Efficiency Multiplier"], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(run["Remaining Waste"], 1e6, rtol=1e-9)
+    # The training cost then falls with hardware alone.
+    np.testing.assert_allclose(run["Training Cost per Billion Tokens"],
+                               378 / run["Hardware Efficiency Multiplier"], rtol=1e-12)
+
+
+def test_no_progress_at_all_keeps_the_cost_of_compute_constant():
+    run = sdecon.run("baseline", {"Algorithmic Growth Rate": 0, "Hardware Growth Rate": 0})
+    np.testing.assert_allclose(run["Combined Efficiency Multiplier"], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(run["Price of AI Compute"] / run["Scarcity Markup"],
+                               run["Reference Price of AI Compute"], rtol=1e-12)
+
+
+def test_unit_elasticity_keeps_the_ai_spending_share_constant_when_nothing_else_moves():
+    # Cobb-Douglas: with sigma = 1 the share spent on AI does not depend on its price.
+    # Coverage is held fixed (slope 0), so only the price moves, by orders of magnitude.
+    run = sdecon.run("baseline", {"Historical Elasticity of Substitution": 1, "Elasticity of Substitution": 1,
+                                  "Coverage Slope": 0})
+    price = run["Price of AI Compute"]
+    assert price.iloc[0] / price.iloc[-1] > 1e6
+    np.testing.assert_allclose(run["AI Spending Share"], run["AI Spending Share"].iloc[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("elasticity,direction", [(1.5, 1), (0.6, -1)])
+def test_substitutes_gain_and_complements_lose_share_as_ai_gets_cheaper(elasticity, direction):
+    run = sdecon.run("baseline", {"Historical Elasticity of Substitution": elasticity,
+                                  "Elasticity of Substitution": elasticity, "Coverage Slope": 0})
+    change = np.sign(np.diff(run["AI Spending Share"].to_numpy()))
+    assert (change == direction).all()
+
+
+@pytest.mark.parametrize("retirement", [0.1, 0.25, 0.5])
+def test_zero_capex_lets_installed_compute_decay_at_the_retirement_rate(retirement):
+    run = sdecon.run("baseline", {"Policy Hardware Supply Restriction": 1,
+                                  "Policy Hardware Restriction Start Year": 2030,
+                                  "Compute Retirement Rate": retirement})
+    after = run.loc[2030:]
+    assert (after["AI Datacenter Capex"] == 0).all()
+    ratio = (after["Installed Compute"].shift(-1) / after["Installed Compute"]).dropna()
+    # Retirement is written in exact one-step form, so the decay is exp(-rate) a year.
+    np.testing.assert_allclose(ratio, math.exp(-retirement), rtol=1e-9)
+
+
+def _stock_flows():
+    """Each stock's flows with their signs, parsed from the INTEG equations of the .mdl."""
+    text = model.model_path().read_text(encoding="utf-8")
+    flows = {}
+    for name, rate in re.findall(r"\n([^\n=]+?)\s*= INTEG \(\s*\n\s*(.+?),\n", text):
+        terms = re.findall(r"([+-]?)\s*([^+-]+)", rate)
+        flows[name.strip()] = [(-1 if sign == "-" else 1, term.strip()) for sign, term in terms]
+    return flows
+
+
+def test_every_stock_is_parsed_with_named_flows():
+    flows = _stock_flows()
+    assert set(flows) == set(model.stock_names())
+    names = set(model.variable_names())
+    for stock, terms in flows.items():
+        for _, flow in terms:
+            assert flow in names, f"{stock}: rate term {flow!r} is not a named flow"
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "efficiency-shock", "infrastructure-limits"])
+def test_each_stock_changes_by_its_inflows_minus_outflows(scenario):
+    dt = model.defaults()["TIME STEP"]
+    values = sdecon.load_scenario(scenario).values
+    run = model.simulate(values, timestamps=np.arange(2015, 2050 + dt / 2, dt))
+    for stock, terms in _stock_flows().items():
+        change = run[stock].diff().shift(-1).iloc[:-1]
+        net = sum(sign * run[flow] for sign, flow in terms).iloc[:-1] * dt
+        scale = run[stock].abs().iloc[:-1] + net.abs() + 1e-300
+        assert ((change - net).abs() / scale).max() < 1e-9, stock
+
+
+# Scenarios without step events. Around a step (an efficiency shock, seed 004's adoption
+# events) flows react within a few steps, and halving the step moves capex by more; see
+# docs/numerics.md for the measured figures.
+SMOOTH_SCENARIOS = ["baseline", "saturation", "infrastructure-limits", "seed004-conservative"]
+
+
+@pytest.mark.parametrize("scenario", SMOOTH_SCENARIOS)
+def test_halving_the_time_step_changes_key_outputs_by_under_half_a_percent(scenario):
+    dt = model.defaults()["TIME STEP"]
+    coarse = sdecon.run(scenario)
+    fine = sdecon.run(scenario, time_step=dt / 2)
+    for variable in sdecon.PUBLIC_VARIABLES:
+        error = (fine[variable] / coarse[variable] - 1).abs().max()
+        assert error < 0.005, f"{scenario}: {variable} changes by {error:.2%}"
+
+
+def _in_bounds(parameter):
+    low, high = parameter.lower, parameter.upper
+    if low > 0 and high / low > 100:  # wide ranges: sample orders of magnitude evenly
+        return st.floats(math.log10(low), math.log10(high)).map(lambda x: min(max(10 ** x, low), high))
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+FREE = {name: p for name, p in sdecon.parameters().items() if not p.fixed}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({name: _in_bounds(p) for name, p in FREE.items()}))
+def test_any_parameters_within_bounds_give_finite_outputs_and_no_negative_stock(values):
+    run = sdecon.run("baseline", values)
+    numbers = run.to_numpy(dtype=float)
+    assert np.isfinite(numbers).all(), list(run.columns[~np.isfinite(numbers).all(axis=0)])
+    # Stocks that hold a logarithm ("Log ...") may be negative: their quantity, exp(stock),
+    # is positive by construction. Every other stock, and every public output, may not.
+    stocks = run[[name for name in model.stock_names() if not name.startswith("Log ")]]
+    assert (stocks >= 0).all().all(), list(stocks.columns[(stocks < 0).any()])
+    public = run[list(sdecon.PUBLIC_VARIABLES)]
+    assert (public >= 0).all().all(), list(public.columns[(public < 0).any()])
