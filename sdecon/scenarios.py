@@ -52,7 +52,7 @@ def _resolve(reference: str) -> Path:
     return shipped
 
 
-def _load(reference: str, chain: tuple[str, ...]) -> Scenario:
+def _load(reference: str, chain: tuple[Path, ...]) -> Scenario:
     path = _resolve(reference)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -76,9 +76,10 @@ def _load(reference: str, chain: tuple[str, ...]) -> Scenario:
     values = {}
     base = data.get("base")
     if base is not None:
-        if base in chain or base == data["name"]:
+        here = chain + (path.resolve(),)
+        if _resolve(base).resolve() in here:
             raise SdeconError(f"{path}: key 'base': scenario {base!r} is its own ancestor")
-        values.update(_load(base, chain + (data["name"],)).values)
+        values.update(_load(base, here).values)
     values.update(own)
     return Scenario(data["name"], data["title"].strip(), " ".join(data["story"].split()),
                     values, base, path)
