@@ -30,16 +30,23 @@ def check_writable(path: str | Path, allowed: tuple[str, ...]) -> Path:
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a temporary file beside `path`, then move it into place."""
+    """Call `write(tmp)` on a temporary file beside `path`, then move it into place.
+
+    Interrupted or failed, it leaves no file behind; a failure of the file system
+    (permission, full disk) becomes an SdeconError naming the path.
+    """
     path = Path(path)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
-    os.close(handle)
+    tmp = None
     try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        os.close(handle)
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as error:
+        raise SdeconError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()
     return path
 
 
@@ -55,6 +62,6 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         elif suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         else:
-            table.to_excel(tmp, index=False, sheet_name="run")
+            table.to_excel(tmp, index=False, sheet_name="run", engine="openpyxl")
 
     return write_atomic(path, write)
