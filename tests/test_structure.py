@@ -119,7 +119,7 @@ def _in_bounds(parameter):
 FREE = {name: p for name, p in sdecon.parameters().items() if not p.fixed}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({name: _in_bounds(p) for name, p in FREE.items()}))
 def test_any_parameters_within_bounds_give_finite_outputs_and_no_negative_stock(values):
     run = sdecon.run("baseline", values)
