@@ -5,6 +5,7 @@ Errors print one line on stderr and exit with code 2; nothing is left half-writt
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 
@@ -113,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sdecon: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

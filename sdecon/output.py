@@ -41,6 +41,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
         handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
         os.close(handle)
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; give the usual mode
         os.replace(tmp, path)
     except OSError as error:
         raise SdeconError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
@@ -48,6 +49,12 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
         if tmp is not None and Path(tmp).exists():
             Path(tmp).unlink()
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -23,15 +23,15 @@ UNIT_LABELS = {
     "FLOP/Second": "FLOP/s",
 }
 
-#: Panels of the key-output figure: title, variables, log scale.
+#: Panels of the key-output figure: title, variables, y-axis label (None: the unit).
 KEY_PANELS = (
-    ("Efficiency multipliers (1 in 2025)", ("Hardware Efficiency Multiplier", "Software Efficiency Multiplier",
-                                             "Combined Efficiency Multiplier"), True),
-    ("Price of AI compute", ("Price of AI Compute",), True),
-    ("Compute spending", ("Training Compute Spending", "Inference Compute Spending", "Compute Spending"), True),
-    ("Spending as a share of GDP", ("AI Spending Share", "Compute Spending Share of GDP"), True),
-    ("Datacenter capex", ("Datacenter Capex",), True),
-    ("Installed compute", ("Installed Compute",), True),
+    ("Efficiency multipliers", ("Hardware Efficiency Multiplier", "Software Efficiency Multiplier",
+                                "Combined Efficiency Multiplier"), "multiplier, 1 in 2025"),
+    ("Price of AI compute", ("Price of AI Compute",), None),
+    ("Compute spending", ("Training Compute Spending", "Inference Compute Spending", "Compute Spending"), None),
+    ("Spending as a share of GDP", ("AI Spending Share", "Compute Spending Share of GDP"), "fraction of GDP"),
+    ("Datacenter capex", ("Datacenter Capex",), None),
+    ("Installed compute", ("Installed Compute",), None),
 )
 
 
@@ -44,16 +44,15 @@ def plot_key_outputs(runs: pd.DataFrame | dict[str, pd.DataFrame], title: str = 
     """A 2x3 grid of the key outputs for one run, or for several runs keyed by scenario."""
     runs = runs if isinstance(runs, dict) else {"": runs}
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), constrained_layout=True)
-    for ax, (panel, variables, log) in zip(axes.flat, KEY_PANELS):
+    for ax, (panel, variables, ylabel) in zip(axes.flat, KEY_PANELS):
         for scenario, frame in runs.items():
             for variable in variables:
                 label = " / ".join(x for x in (scenario, variable if len(variables) > 1 else "") if x)
                 ax.plot(frame.index, frame[variable], label=label or None)
         ax.set_title(panel)
         ax.set_xlabel("year")
-        ax.set_ylabel(unit_label(variables[-1]))
-        if log:
-            ax.set_yscale("log")
+        ax.set_ylabel(ylabel or unit_label(variables[-1]))
+        ax.set_yscale("log")  # every key output spans orders of magnitude over 2015-2050
         ax.grid(True, which="major", alpha=0.3)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(fontsize=8)
