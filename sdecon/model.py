@@ -147,7 +147,7 @@ def stock_names() -> tuple[str, ...]:
 
 
 def simulate(values: dict[str, float] | None = None, *, time_step: float | None = None,
-             timestamps=None, columns=None) -> pd.DataFrame:
+             timestamps=None) -> pd.DataFrame:
     """Run the model with `values` over the defaults; one row a timestamp, one column a variable.
 
     Every call sets all constants and the time step explicitly, so no value from an
@@ -165,5 +165,5 @@ def simulate(values: dict[str, float] | None = None, *, time_step: float | None 
             final_time=base["FINAL TIME"],
             saveper=base["SAVEPER"] if timestamps is None else step,
             return_timestamps=timestamps,
-            return_columns=list(columns or variable_names()),
+            return_columns=list(variable_names()),
         )

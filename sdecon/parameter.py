@@ -33,17 +33,15 @@ class Parameter:
     def check(self, value, origin: str = "") -> float:
         """`value` as a float within bounds, or SdeconError naming it and what is allowed."""
         where = f"{origin}: " if origin else ""
+        allowed = f"[{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}"
         try:
-            number = float(value)
+            number = math.nan if isinstance(value, bool) else float(value)
         except (TypeError, ValueError):
-            raise SdeconError(f"{where}{self.name} = {value!r} is not a number; "
-                              f"expected a number in [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}") from None
-        if isinstance(value, bool) or not math.isfinite(number):
-            raise SdeconError(f"{where}{self.name} = {value!r} is not a finite number; "
-                              f"expected a number in [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}")
+            number = math.nan
+        if not math.isfinite(number):
+            raise SdeconError(f"{where}{self.name} = {value!r} is not a number; expected a number in {allowed}")
         if not self.lower <= number <= self.upper:
-            raise SdeconError(f"{where}{self.name} = {_fmt(number)} is out of bounds; "
-                              f"allowed: [{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}")
+            raise SdeconError(f"{where}{self.name} = {_fmt(number)} is out of bounds; allowed: {allowed}")
         return number
 
 
@@ -85,11 +83,7 @@ def validate(values: dict, origin: str = "") -> dict[str, float]:
     """Check names and values against the model; return them as floats."""
     checked = {}
     for name, value in values.items():
-        parameter = get(name, origin)
-        number = parameter.check(value, origin)
-        if parameter.fixed and number != parameter.default:
-            raise SdeconError(f"{origin + ': ' if origin else ''}{name} is fixed at {_fmt(parameter.default)}")
-        checked[name] = number
+        checked[name] = get(name, origin).check(value, origin)
     return checked
 
 

@@ -65,3 +65,9 @@ def test_every_parameter_has_bounds_a_default_inside_them_and_a_source():
     assert (table["lower"] <= table["default"]).all() and (table["default"] <= table["upper"]).all()
     assert (table["source"].str.len() > 20).all()
     assert (table["unit"] != "").all()
+
+
+@pytest.mark.parametrize("value", [True, "nan", float("inf"), None, [1]])
+def test_values_that_are_not_finite_numbers_are_refused(value):
+    with pytest.raises(SdeconError, match=r"Hardware Growth Rate = .* is not a number; expected a number in \[0, 1\] 1/Year"):
+        sdecon.run("baseline", {"Hardware Growth Rate": value})
