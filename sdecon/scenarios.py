@@ -39,9 +39,10 @@ def load(name_or_path: str | Path) -> Scenario:
     return _load(str(name_or_path), ())
 
 
-def _resolve(reference: str) -> Path:
-    path = Path(reference)
-    if path.suffix == ".toml" or path.parent != Path("."):
+def _resolve(reference: str, folder: Path = Path(".")) -> Path:
+    """The file a scenario reference names; relative paths are relative to `folder`."""
+    path = folder / reference
+    if Path(reference).suffix == ".toml" or Path(reference).parent != Path("."):
         if not path.is_file():
             raise SdeconError(f"scenario file {reference!r} does not exist")
         return path
@@ -77,9 +78,10 @@ def _load(reference: str, chain: tuple[Path, ...]) -> Scenario:
     base = data.get("base")
     if base is not None:
         here = chain + (path.resolve(),)
-        if _resolve(base).resolve() in here:
+        base_path = _resolve(base, path.parent)
+        if base_path.resolve() in here:
             raise SdeconError(f"{path}: key 'base': scenario {base!r} is its own ancestor")
-        values.update(_load(base, here).values)
+        values.update(_load(str(base_path), here).values)
     values.update(own)
     return Scenario(data["name"], data["title"].strip(), " ".join(data["story"].split()),
                     values, base, path)

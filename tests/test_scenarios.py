@@ -115,9 +115,16 @@ def test_malformed_scenario_files_name_the_file_and_key(tmp_path, text, message)
     assert "\n" not in str(error.value)
 
 
+def test_a_base_file_is_found_beside_the_scenario_file(tmp_path, monkeypatch):
+    _write(tmp_path, 'name = "b"\ntitle = "t"\nstory = "s"\n[parameters]\n"Hardware Growth Rate" = 0.2\n', "b.toml")
+    a = _write(tmp_path, 'name = "a"\nbase = "b.toml"\ntitle = "t"\nstory = "s"\n[parameters]\n', "a.toml")
+    monkeypatch.chdir("/")
+    assert sdecon.load_scenario(a).values == {"Hardware Growth Rate": 0.2}
+
+
 def test_a_scenario_cannot_be_its_own_base(tmp_path):
-    _write(tmp_path, 'name = "b"\nbase = "%s"\ntitle = "t"\nstory = "s"\n[parameters]\n' % (tmp_path / "a.toml"), "b.toml")
-    a = _write(tmp_path, 'name = "a"\nbase = "%s"\ntitle = "t"\nstory = "s"\n[parameters]\n' % (tmp_path / "b.toml"), "a.toml")
+    _write(tmp_path, 'name = "b"\nbase = "a.toml"\ntitle = "t"\nstory = "s"\n[parameters]\n', "b.toml")
+    a = _write(tmp_path, 'name = "a"\nbase = "b.toml"\ntitle = "t"\nstory = "s"\n[parameters]\n', "a.toml")
     with pytest.raises(SdeconError, match="its own ancestor"):
         sdecon.load_scenario(a)
 
