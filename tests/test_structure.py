@@ -93,13 +93,7 @@ def test_each_stock_changes_by_its_inflows_minus_outflows(scenario):
         assert ((change - net).abs() / scale).max() < 1e-9, stock
 
 
-# Scenarios without step events. Around a step (an efficiency shock, seed 004's adoption
-# events) flows react within a few steps, and halving the step moves capex by more; see
-# docs/numerics.md for the measured figures.
-SMOOTH_SCENARIOS = ["baseline", "saturation", "infrastructure-limits", "seed004-conservative"]
-
-
-@pytest.mark.parametrize("scenario", SMOOTH_SCENARIOS)
+@pytest.mark.parametrize("scenario", sdecon.scenario_names())
 def test_halving_the_time_step_changes_key_outputs_by_under_half_a_percent(scenario):
     dt = model.defaults()["TIME STEP"]
     coarse = sdecon.run(scenario)
