@@ -55,11 +55,11 @@ def main() -> int:
         rows.append((f"baseline run, {label} = {dt:g} yr", statistics.median(times), min(times)))
 
     print(f"sdecon {sdecon.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"{'what':45s} {'median s':>10s} {'best s':>10s}")
-    print(f"{'import + translate .mdl (cold cache)':45s} {cold:10.3f} {'':>10s}")
-    print(f"{'import + load cached translation':45s} {warm:10.3f} {'':>10s}")
+    print(f"{'what':50s} {'median s':>10s} {'best s':>10s}")
+    print(f"{'import + translate .mdl (cold cache)':50s} {cold:10.3f} {'':>10s}")
+    print(f"{'import + load cached translation':50s} {warm:10.3f} {'':>10s}")
     for what, median, best in rows:
-        print(f"{what:45s} {median:10.4f} {best:10.4f}")
+        print(f"{what:50s} {median:10.4f} {best:10.4f}")
     print(f"runs per second at the default step: {1 / rows[1][1]:.1f}")
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 0
