@@ -15,12 +15,14 @@ from . import __version__, parameter, scenarios
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 
-SUMMARY_YEARS = (2015, 2020, 2025, 2030, 2035, 2040, 2050)
+# History every five years, each year of seed 004's 2025-2030 horizon, then every five.
+SUMMARY_YEARS = (2015, 2020, 2025, 2026, 2027, 2028, 2029, 2030, 2035, 2040, 2045, 2050)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage errors follow the same one-line, exit-2 rule
-        raise SdeconError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("sdecon").strip()
+        raise SdeconError(f"{command}: {message}" if command else message)
 
 
 def _parse_set(items: list[str]) -> dict[str, str]:
@@ -42,7 +44,7 @@ def _summary(frame: pd.DataFrame) -> str:
 
 def _run(args) -> None:
     from . import plotting
-    from .output import TABLE_FORMATS, check_writable, write_table
+    from .output import TABLE_FORMATS, check_writable, table_writer, write_all
     from .simulation import run
 
     # Check every destination before the run, so a bad path costs nothing.
@@ -52,14 +54,21 @@ def _run(args) -> None:
         check_writable(args.figure, plotting.FIGURE_FORMATS)
     scenario = scenarios.load(args.scenario)
     frame = run(scenario, _parse_set(args.set))
-    if args.output:
-        write_table(frame, args.output)
-        print(f"wrote {args.output} ({len(frame)} years x {frame.shape[1]} variables)", file=sys.stderr)
-    else:
+    if not args.output:
         print(f"scenario {scenario.name}: {scenario.title}\n")
         print(_summary(frame))
+    outputs = [(args.output, table_writer(frame, args.output))] if args.output else []
+    figure = plotting.plot_key_outputs(frame, f"sdecon: {scenario.name}") if args.figure else None
+    try:
+        if figure is not None:
+            outputs.append((args.figure, plotting.figure_writer(figure, args.figure)))
+        write_all(outputs)  # the table and the figure, both or neither
+    finally:
+        if figure is not None:
+            plotting.plt.close(figure)
+    if args.output:
+        print(f"wrote {args.output} ({len(frame)} years x {frame.shape[1]} variables)", file=sys.stderr)
     if args.figure:
-        plotting.save_figure(plotting.plot_key_outputs(frame, f"sdecon: {scenario.name}"), args.figure)
         print(f"wrote {args.figure}", file=sys.stderr)
 
 

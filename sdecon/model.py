@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import SdeconError
+
 MODEL_NAME = "ai_compute_economy.mdl"
 
 #: The variables MODEL.md makes public: the columns users and reports rely on.
@@ -87,10 +89,15 @@ def _translated_model_file() -> Path:
     py_file = target / MODEL_NAME.replace(".mdl", ".py")
     if py_file.is_file():
         return py_file
-    cache_dir().mkdir(parents=True, exist_ok=True)
     # Translate in a private directory, then move it into place in one step, so a
     # crash or a concurrent process never leaves a half-written translation.
-    work = Path(tempfile.mkdtemp(prefix=".translate-", dir=cache_dir()))
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".translate-", dir=cache_dir()))
+    except OSError as error:
+        raise SdeconError(f"cannot write the model's translation cache {str(cache_dir())!r}: "
+                          f"{error.strerror or error}; set SDECON_CACHE_DIR to a writable "
+                          "directory") from None
     try:
         shutil.copy2(model_path(), work / MODEL_NAME)
         with _quiet():

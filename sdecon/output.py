@@ -1,6 +1,7 @@
 """Write results to disk by file extension, atomically: a failed write leaves no file."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -30,25 +31,36 @@ def check_writable(path: str | Path, allowed: tuple[str, ...]) -> Path:
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a temporary file beside `path`, then move it into place.
+    """Call `write(tmp)` on a temporary file beside `path`, then move it into place."""
+    return write_all([(path, write)])[0]
+
+
+def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:
+    """Write several files all or none: each `write(tmp)` fills a temporary file beside
+    its path, and only when every one has succeeded are they moved into place.
 
     Interrupted or failed, it leaves no file behind; a failure of the file system
     (permission, full disk) becomes an SdeconError naming the path.
     """
-    path = Path(path)
-    tmp = None
+    temporary: list[Path] = []
     try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-        os.close(handle)
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; give the usual mode
-        os.replace(tmp, path)
-    except OSError as error:
-        raise SdeconError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        for path, write in outputs:
+            path = Path(path)
+            try:
+                handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
+                                                dir=path.parent)
+                os.close(handle)
+                temporary.append(Path(name))
+                write(temporary[-1])
+                os.chmod(name, 0o666 & ~_umask())  # mkstemp makes files private
+            except OSError as error:
+                raise SdeconError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        for (path, _), tmp in zip(outputs, temporary):
+            os.replace(tmp, path)
     finally:
-        if tmp is not None and Path(tmp).exists():
-            Path(tmp).unlink()
-    return path
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
+    return [Path(path) for path, _ in outputs]
 
 
 def _umask() -> int:
@@ -57,8 +69,9 @@ def _umask() -> int:
     return mask
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a run (indexed by year) as .csv, .parquet or .xlsx; `year` is the first column."""
+def table_writer(frame: pd.DataFrame, path: str | Path) -> Callable[[Path], None]:
+    """A function writing a run (indexed by year) to a file in the format `path` names
+    (.csv, .parquet or .xlsx), with `year` as the first column."""
     path = check_writable(path, TABLE_FORMATS)
     table = frame.reset_index()
     suffix = path.suffix.lower()
@@ -68,7 +81,14 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
             table.to_csv(tmp, index=False)
         elif suffix == ".parquet":
             table.to_parquet(tmp, index=False)
-        else:
-            table.to_excel(tmp, index=False, sheet_name="run", engine="openpyxl")
+        else:  # built in memory: openpyxl failing on a full disk leaves a zip writer that
+            buffer = io.BytesIO()  # prints a traceback when it is collected
+            table.to_excel(buffer, index=False, sheet_name="run", engine="openpyxl")
+            tmp.write_bytes(buffer.getvalue())
 
-    return write_atomic(path, write)
+    return write
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a run (indexed by year) as .csv, .parquet or .xlsx; `year` is the first column."""
+    return write_atomic(path, table_writer(frame, path))

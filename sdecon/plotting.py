@@ -61,10 +61,15 @@ def plot_key_outputs(runs: pd.DataFrame | dict[str, pd.DataFrame], title: str = 
     return fig
 
 
+def figure_writer(fig: plt.Figure, path: str | Path):
+    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf)."""
+    check_writable(path, FIGURE_FORMATS)
+    return lambda tmp: fig.savefig(tmp, dpi=110)
+
+
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     """Save atomically as .png, .svg or .pdf, then close the figure."""
-    path = check_writable(path, FIGURE_FORMATS)
     try:
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110))
+        return write_atomic(path, figure_writer(fig, path))
     finally:
         plt.close(fig)

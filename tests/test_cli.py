@@ -36,7 +36,9 @@ def test_run_writes_the_format_named_by_the_extension(tmp_path, capsys, suffix):
 def test_run_without_output_prints_a_summary_of_the_public_variables(capsys, baseline):
     code, out, err = _run(capsys, "run", "--scenario", "baseline")
     assert code == 0
-    assert "Compute Spending Share of GDP" in out and "2050" in out
+    assert "Compute Spending Share of GDP" in out
+    header = next(line for line in out.splitlines() if line.startswith("year")).split()[1:]
+    assert header == [str(year) for year in (2015, 2020, *range(2025, 2031), 2035, 2040, 2045, 2050)]
     value = baseline.loc[2030, "Datacenter Capex"]
     line = next(line for line in out.splitlines() if line.startswith("Datacenter Capex"))
     assert f"{value:.4g}" in line
@@ -71,6 +73,7 @@ def test_scenarios_and_params_list_everything(capsys):
     (["run", "--output", "no/such/dir/run.csv"], "directory 'no/such/dir' does not exist"),
     (["run", "--figure", "run.gif"], "allowed: .png, .svg, .pdf"),
     (["fly"], "invalid choice: 'fly'"),
+    (["run", "--bogus"], "sdecon: error: unrecognized arguments: --bogus"),
     ([], "the following arguments are required: command"),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, capsys, monkeypatch, argv, message):
@@ -100,6 +103,39 @@ def test_a_failing_write_leaves_no_half_written_file(tmp_path, monkeypatch, caps
     code, out, err = _run(capsys, "run", "--output", str(target))
     assert code == 2 and "No space left on device" in err
     assert os.listdir(tmp_path) == []
+
+
+def test_a_failing_figure_leaves_neither_the_figure_nor_the_table(tmp_path, monkeypatch, capsys):
+    from matplotlib.figure import Figure
+
+    def broken(self, path, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    code, out, err = _run(capsys, "run", "--output", str(tmp_path / "run.csv"),
+                          "--figure", str(tmp_path / "run.png"))
+    assert code == 2
+    assert err == f"sdecon: error: cannot write '{tmp_path / 'run.png'}': No space left on device\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_malformed_scenario_file_names_the_file_and_key(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\ntitle = "t"\nstory = "s"\n[parameters]\n"Hardware Growth Rate" = "fast"\n')
+    code, out, err = _run(capsys, "run", "--scenario", str(path))
+    assert code == 2 and err.count("\n") == 1
+    assert str(path) in err and "Hardware Growth Rate = 'fast' is not a number" in err
+
+
+def test_an_unwritable_cache_gives_one_line_naming_the_setting(tmp_path):
+    env = dict(os.environ, SDECON_CACHE_DIR="/proc/sdecon-cache")
+    result = subprocess.run([sys.executable, "-m", "sdecon.cli", "run"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("sdecon: error: cannot write the model's translation cache")
+    assert result.stderr.count("\n") == 1 and "SDECON_CACHE_DIR" in result.stderr
 
 
 def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
