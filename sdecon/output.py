@@ -30,11 +30,6 @@ def check_writable(path: str | Path, allowed: tuple[str, ...]) -> Path:
     return path
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a temporary file beside `path`, then move it into place."""
-    return write_all([(path, write)])[0]
-
-
 def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:
     """Write several files all or none: each `write(tmp)` fills a temporary file beside
     its path, and only when every one has succeeded are they moved into place.
@@ -88,7 +83,3 @@ def table_writer(frame: pd.DataFrame, path: str | Path) -> Callable[[Path], None
 
     return write
 
-
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a run (indexed by year) as .csv, .parquet or .xlsx; `year` is the first column."""
-    return write_atomic(path, table_writer(frame, path))

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import model  # noqa: E402
-from .output import check_writable, write_atomic  # noqa: E402
+from .output import check_writable  # noqa: E402
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 
@@ -66,10 +66,3 @@ def figure_writer(fig: plt.Figure, path: str | Path):
     check_writable(path, FIGURE_FORMATS)
     return lambda tmp: fig.savefig(tmp, dpi=110)
 
-
-def save_figure(fig: plt.Figure, path: str | Path) -> Path:
-    """Save atomically as .png, .svg or .pdf, then close the figure."""
-    try:
-        return write_atomic(path, figure_writer(fig, path))
-    finally:
-        plt.close(fig)
