@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import model
-from .errors import SdeconError
+from .errors import SdeconError, closest
 
 # Vensim's "zero" in ZIDZ, XIDZ and PULSE, as in pysd.py_backend.functions.SMALL_VENSIM.
 SMALL_VENSIM = 1e-6
@@ -289,10 +289,11 @@ def program() -> _Program:
 
 
 def run(values: Mapping[str, float | np.ndarray] | None = None, runs: int | None = None, *,
-        time_step: float | None = None) -> Batch:
+        time_step: float | None = None, variables: Collection[str] | None = None) -> Batch:
     """Simulate a batch: each value a number (shared) or an array with one element per run.
 
-    Values not given are the `.mdl`'s defaults. Values are not checked against the
+    Values not given are the `.mdl`'s defaults. `variables` limits what is kept (all
+    time-varying variables by default), which bounds the memory of large batches. Values are not checked against the
     parameters' bounds here: callers that take user input (`sdecon.sweep`, `calibrate`) do.
     """
     prog = program()
@@ -320,11 +321,17 @@ def run(values: Mapping[str, float | np.ndarray] | None = None, runs: int | None
     if not (dt > 0 and math.isfinite(dt)):
         raise SdeconError(f"time step {dt!r} must be a positive number")
     save_times = list(np.arange(t0, final + saveper / 2, saveper))
-    out = [np.empty((len(save_times), n)) for _ in prog._saved]
+    names = [prog.elements[k].name for k in prog._saved]
+    keep = set(names) if variables is None else set(variables)
+    if keep - set(names):
+        unknown = sorted(keep - set(names))[0]
+        raise SdeconError(f"unknown model variable {unknown!r}{closest(unknown, names)}")
+    scratch = np.empty((len(save_times), n))  # one buffer for every variable not kept
+    out = [np.empty((len(save_times), n)) if name in keep else scratch for name in names]
     with np.errstate(all="ignore"):  # a batch that disagrees computes both branches
         saved = prog.function(params, n, t0, final, dt, save_times, out)
     if saved != len(save_times):
         raise SdeconError(f"time step {dt:g} does not reach the saving times every {saveper:g} "
                           "years; choose a step that divides SAVEPER")
-    names = [prog.elements[k].name for k in prog._saved]
-    return Batch(np.asarray(save_times), dict(zip(names, out)))
+    return Batch(np.asarray(save_times),
+                 {name: array for name, array in zip(names, out) if name in keep})

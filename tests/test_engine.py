@@ -72,3 +72,12 @@ def test_unsupported_vensim_functions_are_named():
     call = CallStructure(ReferenceStructure("delay_fixed"), (1.0, 2.0, 3.0))
     with pytest.raises(SdeconError, match="does not support the Vensim function DELAY_FIXED"):
         engine._expression(call, {})
+
+
+def test_only_the_variables_asked_for_are_kept():
+    batch = engine.run({"Hardware Growth Rate": [0.3, 0.5]}, variables=["GDP", "Compute Spending"])
+    assert set(batch.values) == {"GDP", "Compute Spending"}
+    full = engine.run({"Hardware Growth Rate": [0.3, 0.5]})
+    np.testing.assert_array_equal(batch.values["Compute Spending"], full.values["Compute Spending"])
+    with pytest.raises(SdeconError, match="unknown model variable 'Compute Spend'"):
+        engine.run(variables=["Compute Spend"])
