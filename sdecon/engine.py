@@ -289,11 +289,13 @@ def program() -> _Program:
 
 
 def run(values: Mapping[str, float | np.ndarray] | None = None, runs: int | None = None, *,
-        time_step: float | None = None, variables: Collection[str] | None = None) -> Batch:
+        time_step: float | None = None, final_time: float | None = None,
+        variables: Collection[str] | None = None) -> Batch:
     """Simulate a batch: each value a number (shared) or an array with one element per run.
 
     Values not given are the `.mdl`'s defaults. `variables` limits what is kept (all
-    time-varying variables by default), which bounds the memory of large batches. Values are not checked against the
+    time-varying variables by default), which bounds the memory of large batches;
+    `final_time` ends the runs early (a calibration to 2024 needs no 2050). Values are not checked against the
     parameters' bounds here: callers that take user input (`sdecon.sweep`, `calibrate`) do.
     """
     prog = program()
@@ -317,6 +319,8 @@ def run(values: Mapping[str, float | np.ndarray] | None = None, runs: int | None
     n = sizes.pop() if sizes else 1
     params.update(arrays)
     dt = params["TIME STEP"] = params["TIME STEP"] if time_step is None else float(time_step)
+    if final_time is not None:
+        params["FINAL TIME"] = float(final_time)
     t0, final, saveper = params["INITIAL TIME"], params["FINAL TIME"], params["SAVEPER"]
     if not (dt > 0 and math.isfinite(dt)):
         raise SdeconError(f"time step {dt!r} must be a positive number")
