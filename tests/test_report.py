@@ -1,0 +1,444 @@
+"""Reports: every file written, values equal to the runs, self-contained HTML, a PDF with the
+summary first, figures with titles and units, and the report as a person sees it (PDF pages
+turned into images, the HTML opened in headless Chromium).
+
+One four-scenario report is built per session through the `report` subcommand's handler and
+checked many ways; the error tests stop before any run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sdecon
+from sdecon import cli, model, report
+from sdecon.errors import SdeconError
+
+SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
+SECTION_TITLES = {"summary": "Summary", "scenarios": "Scenarios", "comparison": "Scenario comparison",
+                  "seed004": "Seed 004 by its own method", "assumptions": "Assumptions",
+                  "data": "Data sources", "manifest": "Manifest"}
+
+
+def _parser():
+    parser = cli._Parser(prog="sdecon")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
+    report.add_parser(commands)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The four-scenario report, written by the CLI handler, and what it printed."""
+    out = tmp_path_factory.mktemp("report") / "example"
+    args = _parser().parse_args(["report", "--scenarios", ",".join(SCENARIOS), "--output", str(out)])
+    args.handler(args)
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest(built):
+    return json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    long = sdecon.run_scenarios(SCENARIOS)
+    return {name: frame.drop(columns="scenario").set_index("year") for name, frame in long.groupby("scenario")}
+
+
+def _pdf_page_count(path: Path) -> int:
+    """Pages in a PDF by its page objects (matplotlib writes them uncompressed)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
+
+
+def _pdftotext(path: Path, page: int) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+# ------------------------------------------------------------------------------ files
+
+
+def test_every_file_is_written_and_listed_in_the_manifest(built, manifest):
+    for name in ("report.html", "report.pdf", "results.xlsx", "manifest.json"):
+        assert (built / name).stat().st_size > 1000, name
+    stems = {report._slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    assert {p.name for p in (built / "figures").iterdir()} == {f"{s}.{ext}" for s in stems for ext in ("png", "svg")}
+    written = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
+    assert manifest["files"] == written
+    assert not [p for p in built.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_manifest_says_what_produced_the_report(built, manifest):
+    assert manifest["generator"] == report.GENERATOR
+    assert manifest["sdecon_version"] == sdecon.__version__
+    assert manifest["model"] == {"path": "models/ai_compute_economy.mdl", "sha256": model.model_hash()}
+    assert [s["name"] for s in manifest["scenarios"]] == SCENARIOS
+    for entry in manifest["scenarios"]:
+        scenario = sdecon.load_scenario(entry["name"])
+        assert entry["files"][0]["path"] == f"sdecon/scenarios/{entry['name']}.toml"
+        assert entry["files"][0]["sha256"] == report._sha256(scenario.path)
+        assert len(entry["files"]) == (2 if scenario.base else 1)   # its base file too
+    assert manifest["calibration"] is None and manifest["sweep"] is None
+    assert manifest["command_line"] == f"sdecon report --scenarios {','.join(SCENARIOS)} --output {built}"
+    assert pd.Timestamp(manifest["created_utc"]).tzname() == "UTC"
+    assert manifest["python"] and manifest["pysd"]
+
+
+# ------------------------------------------------------------------------------ Excel
+
+
+def test_excel_scenario_sheets_equal_the_runs_exactly(built, manifest, runs):
+    sheets = pd.read_excel(built / "results.xlsx", sheet_name=None, engine="openpyxl")
+    assert all(len(name) <= 31 for name in sheets)
+    assert {"key numbers", "parameters", "data sources", "historical data", "seed 004", "manifest"} <= set(sheets)
+    for entry in manifest["scenarios"]:
+        sheet = sheets[entry["sheet"]].set_index("year")
+        expected = runs[entry["name"]][list(sdecon.PUBLIC_VARIABLES)]
+        assert list(sheet.columns) == [report.column_header(v) for v in sdecon.PUBLIC_VARIABLES]
+        assert all("[" in c and c.endswith("]") for c in sheet.columns)   # units in the header
+        sheet.columns = [re.sub(r" \[.*\]$", "", c) for c in sheet.columns]
+        # pandas turns whole-number floats (Installed Compute, above 2**53) into ints; back to
+        # float is exact, so the comparison stays exact.
+        pd.testing.assert_frame_equal(sheet.astype(float), expected, check_exact=True, check_names=False)
+
+
+def test_excel_key_numbers_and_parameters(built, runs):
+    sheets = pd.read_excel(built / "results.xlsx", sheet_name=None, engine="openpyxl")
+    key = sheets["key numbers"]
+    assert len(key) == len(report.KEY_VARIABLES) * len(SCENARIOS)
+    for row in key.itertuples(index=False):
+        for year in report.KEY_YEARS:
+            assert getattr(row, f"_{3 + report.KEY_YEARS.index(year)}") == runs[row.scenario].loc[year, row.variable]
+    params = sheets["parameters"].set_index("parameter")
+    table = sdecon.parameter_table()
+    assert list(params.index) == list(table.index)
+    assert (params[["unit", "default", "lower", "upper", "source"]].values == table.values).all()
+    for name in SCENARIOS:
+        scenario = sdecon.load_scenario(name)
+        assert params[name].to_dict() == {p: scenario.values.get(p, table.loc[p, "default"]) for p in table.index}
+    sources = sheets["data sources"]
+    assert {"file", "series", "unit", "years", "points", "source", "confidence"} == set(sources.columns)
+    assert "seed004_published.csv" in set(sources["file"])
+    history = sheets["historical data"]
+    assert sources["points"].sum() == len(history) + len(sdecon.seed004.published())
+
+
+# ------------------------------------------------------------------------------ HTML
+
+
+class _References(HTMLParser):
+    """Every URL-bearing attribute, tag and CSS url()/@import in a page."""
+
+    ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "poster", "data", "action", "background", "formaction"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self.tags, self.css = [], [], []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in self.ATTRIBUTES:
+                self.urls.append(value or "")
+            if name == "style":
+                self.css.append(value or "")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.css.append(data)
+
+
+def test_html_is_self_contained(built):
+    page = (built / "report.html").read_text(encoding="utf-8")
+    found = _References()
+    found.feed(page)
+    assert found.urls, "the parser found no link at all"
+    external = [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
+    assert not external
+    assert not {"script", "iframe", "object", "embed", "img"} & set(found.tags)
+    assert found.tags.count("svg") == len(sdecon.PUBLIC_VARIABLES)   # figures inline
+    css = "\n".join(found.css)
+    assert "@import" not in css and "@font-face" not in css
+    assert all(u.strip("'\" ").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", css))
+
+
+def test_html_has_every_section_and_the_key_numbers(built, runs):
+    page = (built / "report.html").read_text(encoding="utf-8")
+    for section_id, title in SECTION_TITLES.items():
+        assert f'<section id="{section_id}">\n<h2>{title}</h2>' in page
+    assert page.index('id="summary"') < page.index('id="scenarios"')
+    share = runs["jevons"].loc[2040, report.SHARE]
+    assert f"<td class=\"num\">{report._percent(share)}</td>" in page
+
+
+def test_html_escapes_all_text():
+    section = report.Section("x", "A <b> & \"c\"", ["<script>alert(1)</script>",
+                                                   report.Table(["<th>"], [["<td>"]])])
+    page = report._html([section], {}, "meta <i>")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "&lt;th&gt;" in page and "&lt;td&gt;" in page and "meta &lt;i&gt;" in page
+
+
+# ------------------------------------------------------------------------------ PDF
+
+
+def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
+    pdf = built / "report.pdf"
+    plan = manifest["pdf_pages"]
+    assert list(plan) == list(SECTION_TITLES)
+    assert plan["summary"] == [1, 1], "the summary is one page, the first"
+    pages = [p for span in plan.values() for p in range(span[0], span[1] + 1)]
+    assert pages == list(range(1, _pdf_page_count(pdf) + 1)), "sections tile the pages in order"
+    first = _pdftotext(pdf, 1)
+    assert "Summary" in first and "Key numbers" in first and "What separates the scenarios" in first
+    for text in [*SCENARIOS, *report.KEY_VARIABLES, *map(str, report.KEY_YEARS)]:
+        assert text in first
+    for section_id, (start, end) in plan.items():
+        title = SECTION_TITLES[section_id]
+        lines = [line.strip() for line in _pdftotext(pdf, start).splitlines() if line.strip()]
+        assert title in lines[:4], (title, lines[:4])   # under the report's title on page 1
+        for page in range(start + 1, end + 1):
+            lines = [line.strip() for line in _pdftotext(pdf, page).splitlines() if line.strip()]
+            assert lines[0] == f"{title} (continued)"
+
+
+def test_pdf_metadata(built, manifest):
+    raw = (built / "report.pdf").read_bytes()
+    assert b"/Title (" + report.TITLE.encode() + b")" in raw
+    stamp = pd.Timestamp(manifest["created_utc"]).strftime("%Y%m%d%H%M%S").encode()
+    assert b"/CreationDate (D:" + stamp in raw
+
+
+def _nonblank(png: Path) -> bool:
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(png)[..., :3]
+    return float(pixels.std()) > 0.02 and float(pixels.min()) < 0.5
+
+
+def test_pdf_pages_render_as_images(built, tmp_path, manifest):
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (Debian package poppler-utils) is not installed")
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(built / "report.pdf"), str(tmp_path / "page")],
+                   check=True, capture_output=True)
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == manifest["pdf_pages"]["manifest"][1]
+    assert all(_nonblank(image) for image in images)
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def test_figures_have_titles_axis_labels_units_and_legends(runs):
+    frames = {name: runs[name] for name in SCENARIOS}
+    figures = report.comparison_figures(frames)
+    assert [f.title for f in figures][:4] == list(report.KEY_VARIABLES)
+    assert sorted(f.title for f in figures) == sorted(sdecon.PUBLIC_VARIABLES)
+    for figure in figures:
+        fig = report.render_figure(figure)
+        try:
+            (ax,) = fig.axes
+            assert ax.get_title().startswith(figure.title)
+            assert ax.get_xlabel() == "year"
+            assert ax.get_ylabel() == report.unit(figure.title) and ax.get_ylabel()
+            assert [t.get_text() for t in ax.get_legend().get_texts()] == SCENARIOS
+            values = pd.concat([frame[figure.title] for frame in frames.values()])
+            assert (ax.get_yscale() == "log") == (values.max() / values.min() > report.LOG_SPAN)
+        finally:
+            report.plt.close(fig)
+    assert report.unit("Compute Spending") == "USD billion per year"
+    assert report.unit("Compute Spending Share of GDP") == "fraction of GDP"
+
+
+def test_figure_files_carry_their_title_and_unit(built):
+    for variable in sdecon.PUBLIC_VARIABLES:
+        svg = (built / "figures" / f"{report._slug(variable)}.svg").read_text(encoding="utf-8")
+        assert variable in svg and report.unit(variable) in svg and ">year<" in svg
+        assert (built / "figures" / f"{report._slug(variable)}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------------------ Chromium
+
+
+def test_html_in_headless_chromium(built, tmp_path):
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if not chromium:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
+    shot, netlog = tmp_path / "screenshot.png", tmp_path / "netlog.json"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", "--disable-extensions",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
+         f"--screenshot={shot}", "--window-size=1280,2000", (built / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert not console, console
+    assert shot.is_file() and _nonblank(shot)
+    # The page itself asks for nothing: Chromium's own calls to Google services aside,
+    # no URL was requested.
+    urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text(encoding="utf-8", errors="replace")))
+    own = re.compile(r"^https?://([^/]+\.)?(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(/|$)")
+    assert not [u for u in urls if u.startswith(("http", "ws")) and not own.match(u)]
+
+
+# ------------------------------------------------------------------------------ content
+
+
+def test_summary_findings_come_from_the_numbers(runs):
+    chosen = [sdecon.load_scenario(n) for n in SCENARIOS]
+    frames = {name: runs[name] for name in SCENARIOS}
+    sentences = report.findings(frames, chosen)
+    share = {n: f.loc[2040, report.SHARE] for n, f in frames.items()}
+    high, low = max(share, key=share.get), min(share, key=share.get)
+    assert f"{report._percent(share[high])} of GDP under {high}" in sentences[0]
+    assert f"{report._percent(share[low])} under {low}" in sentences[0]
+    assert report.fmt(share[high] / share[low]) in sentences[0]
+    assert any("Elasticity of Substitution" in s and "jevons 1.6" in s for s in sentences)
+    alone = report.findings({"saturation": frames["saturation"]}, chosen[2:3])
+    assert alone[0].startswith("Under saturation compute spending is")
+
+
+def test_seed004_section_marks_the_cells_that_differ():
+    section = report._seed004_section()
+    tables = [b for b in section.blocks if isinstance(b, report.Table)]
+    compared = sdecon.seed004.compare()
+    marked = sum(len(t.marked) for t in tables[:-1])
+    assert marked == (~compared["agrees"]).sum()
+    assert len(tables[-1].rows) == (~compared["agrees"]).sum()   # each difference with its reason
+
+
+@pytest.mark.parametrize("value, text", [(0.000123, "1.23×10⁻⁴"), (0.00428, "0.00428"), (1.5, "1.5"),
+                                         (6920.4, "6,920"), (2.5e7, "2.5×10⁷"), (0, "0"), (-1234, "-1,230"),
+                                         (9.996e6, "1×10⁷")])
+def test_numbers_for_readers(value, text):
+    assert report.fmt(value) == text
+
+
+def test_sheet_names_are_short_unique_and_clear_of_the_fixed_sheets():
+    names = report.sheet_names(["parameters", "a" * 40, "a" * 40 + "b", "x/y?"], report.RESERVED_SHEETS)
+    assert names["parameters"] == "parameters (2)"
+    assert len(set(names.values())) == 4 and all(len(n) <= 31 for n in names.values())
+    assert names["x/y?"] == "x_y_"
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _expect_error(match, *args, **kwargs):
+    with pytest.raises(SdeconError, match=match) as caught:
+        report.write_report(*args, **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    _expect_error("unknown scenario 'nope'", ["baseline", "nope"], out)
+    _expect_error("no scenario given", [], out)
+    _expect_error("given twice", ["baseline", "baseline"], out)
+    _expect_error("does not exist", ["baseline"], tmp_path / "missing" / "out")
+    (tmp_path / "file").write_text("mine")
+    _expect_error("is a file", ["baseline"], tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "mine"
+    _expect_error("calibration file .* does not exist", ["baseline"], out, calibration=tmp_path / "no.json")
+    _expect_error("sweep directory .* does not exist", ["baseline"], out, sweep=tmp_path / "nosweep")
+    (tmp_path / "fit.json").write_text("{}")
+    _expect_error("'model against history' section is not available", ["baseline"], out,
+                  calibration=tmp_path / "fit.json")
+    _expect_error("'sensitivity' section is not available", ["baseline"], out, sweep=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "fit.json"]
+
+
+def test_an_existing_directory_is_replaced_only_if_it_is_a_previous_report(tmp_path, built):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    _expect_error("exists and is not an sdecon report", ["baseline"], mine)
+    previous = tmp_path / "previous"
+    shutil.copytree(built, previous)
+    (previous / "figures" / "extra.png").write_bytes(b"x")
+    _expect_error(r"holds files the previous report did not write \(figures/extra.png\)", ["baseline"], previous)
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_unwritable_parent_is_refused(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("running as root: permissions do not stop root")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        _expect_error("permission denied", ["baseline"], locked / "out")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_handler_usage_errors_are_sdecon_errors():
+    with pytest.raises(SdeconError, match="report: .*--output"):
+        _parser().parse_args(["report", "--scenarios", "baseline"])
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failure_midway_leaves_nothing_and_keeps_the_previous_report(tmp_path, built, monkeypatch, failure):
+    previous = tmp_path / "report"
+    shutil.copytree(built, previous)
+    before = {p: p.read_bytes() for p in previous.rglob("*") if p.is_file()}
+    calls = []
+
+    def failing_save(figure, folder):
+        calls.append(figure.key)
+        if len(calls) == 2:
+            raise failure
+        return real_save(figure, folder)
+
+    real_save = report._save_figure
+    monkeypatch.setattr(report, "_save_figure", failing_save)
+    expected = SdeconError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected) as caught:
+        report.write_report(["saturation"], previous)
+    if expected is SdeconError:
+        assert "No space left on device" in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"], "a temporary directory was left"
+    assert {p: p.read_bytes() for p in previous.rglob("*") if p.is_file()} == before
+
+
+def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
+    previous = tmp_path / "report"
+    shutil.copytree(built, previous)
+    # The fixture checks the full content; here two figures are enough to check the swap.
+    figures = report.comparison_figures
+    monkeypatch.setattr(report, "comparison_figures", lambda runs: figures(runs)[:2])
+    path = report.write_report("saturation", previous)
+    assert path == previous
+    manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in manifest["scenarios"]] == ["saturation"]
+    assert manifest["command_line"].startswith("sdecon.report.write_report(['saturation']")
+    sheets = pd.read_excel(previous / "results.xlsx", sheet_name=None, engine="openpyxl")
+    assert "saturation" in sheets and "jevons" not in sheets
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    assert sorted(p.name for p in (previous / "figures").iterdir()) == sorted(manifest["files"])[:4] \
+        or len(list((previous / "figures").iterdir())) == 4   # the old figures are gone
+    assert np.isclose(sheets["saturation"].set_index("year").iloc[:, 0].iloc[0],
+                      sdecon.run("saturation")[sdecon.PUBLIC_VARIABLES[0]].iloc[0], rtol=0, atol=0)
