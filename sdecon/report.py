@@ -52,7 +52,7 @@ KEY_VARIABLES = ("Compute Spending Share of GDP", "Compute Spending", "Datacente
                  "Price of AI Compute")
 KEY_YEARS = (2030, 2035, 2040)
 SHARE = "Compute Spending Share of GDP"
-FIGURE_DPI = 100          # PNG: 800 x 420 pixels, enough for a slide; the SVG is for print
+FIGURE_DPI = 120          # PNG: 960 x 504 pixels, enough for a slide; the SVG is for print
 LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
 TITLE = "The economics of AI compute: scenario report"
 
@@ -212,16 +212,28 @@ def _draw_variable(runs: dict[str, pd.DataFrame], variable: str) -> Callable:
         ax.set_xlabel("year", fontsize=9 * scale)
         ax.set_ylabel(unit(variable), fontsize=9 * scale)
         ax.tick_params(labelsize=8 * scale)
+        from matplotlib.ticker import FuncFormatter, NullFormatter, StrMethodFormatter
         if log:
             ax.set_yscale("log")
+            # Powers of ten in Unicode, not mathtext: the same look at a fraction of the time.
+            ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         elif values.abs().max() >= 10_000:
-            from matplotlib.ticker import StrMethodFormatter
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(True, which="major", alpha=0.3)
         ax.margins(x=0.01)
         ax.legend(title="scenario", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                   fontsize=8 * scale, title_fontsize=8 * scale)
     return draw
+
+
+def _power_of_ten(value: float, _position=None) -> str:
+    if value <= 0:
+        return ""
+    exponent = round(math.log10(value))
+    if abs(value / 10.0 ** exponent - 1) < 1e-9:
+        return f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return fmt(value)
 
 
 def comparison_figures(runs: dict[str, pd.DataFrame]) -> list[Figure]:
@@ -273,10 +285,22 @@ def _slug(text: str) -> str:
 
 def render_figure(figure: Figure) -> plt.Figure:
     """A standalone matplotlib figure (the one saved to figures/ and shown in the HTML)."""
-    fig = plt.figure(figsize=(8, 4.2))
+    fig = plt.figure(figsize=(8, 4.2), dpi=FIGURE_DPI)
     ax = fig.add_axes((0.95 / 8, 0.6 / 4.2, (8 - 0.95 - 1.75) / 8, (4.2 - 0.6 - 0.5) / 4.2))
     figure.draw(ax, 1.0)
     return fig
+
+
+def _save_png(fig: plt.Figure, path: Path) -> None:
+    """PNG in a 128-colour palette: a third of the bytes of full colour, no visible loss for
+    line charts (keeps the committed example report small)."""
+    from PIL import Image   # a dependency of matplotlib
+
+    fig.canvas.draw()         # at the figure's dpi, FIGURE_DPI
+    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    palette = image.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE,
+                                            dither=Image.Dither.NONE)
+    palette.save(path, format="PNG", optimize=True)
 
 
 def _save_figure(figure: Figure, folder: Path) -> str:
@@ -290,7 +314,7 @@ def _save_figure(figure: Figure, folder: Path) -> str:
         # several SVGs inlined in one HTML page never share an id.
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": figure.key}):
             fig.savefig(folder / f"{figure.key}.svg", metadata=meta)
-        fig.savefig(folder / f"{figure.key}.png", dpi=FIGURE_DPI, metadata={"Software": None})
+        _save_png(fig, folder / f"{figure.key}.png")
     finally:
         plt.close(fig)
     return (folder / f"{figure.key}.svg").read_text(encoding="utf-8")
@@ -397,10 +421,20 @@ def _summary_section(runs, chosen, calibration) -> Section:
     blocks: list = [Heading("Key numbers"), table, Heading("What separates the scenarios"),
                     Bullets(findings(runs, chosen)), Heading("The scenarios"),
                     Bullets([f"{s.name}: {s.title}" for s in chosen])]
-    if calibration is None:
-        blocks.append("No calibration was given: the numbers follow from the scenario files and the "
-                      "documented defaults, not from a fit to historical data; read them as the model's "
-                      "logic at work, not as a forecast.")
+    calibrated: dict[str, list[str]] = {}
+    for s in chosen:
+        if _calibration_of(s) is not None:
+            calibrated.setdefault(_display_path(_calibration_of(s)), []).append(s.name)
+    if not calibrated:
+        blocks.append("No scenario takes a calibration: the numbers follow from the scenario files and "
+                      "the documented defaults, not from a fit to historical data; read them as the "
+                      "model's logic at work, not as a forecast.")
+    else:
+        fitted = "; ".join(f"{', '.join(names)} take{'s' if len(names) == 1 else ''} the values fitted "
+                           f"in {path}" for path, names in calibrated.items())
+        others = [s.name for s in chosen if _calibration_of(s) is None]
+        blocks.append(f"Calibration: {fitted}{'; ' + ', '.join(others) + ' take none' if others else ''}; "
+                      "other values are set by the scenario files or are documented defaults.")
     return Section("summary", "Summary", blocks, compact=True)
 
 
@@ -412,7 +446,8 @@ def _scenarios_section(chosen: list[Scenario]) -> Section:
         blocks.append(Heading(f"{s.name}: {s.title}"))
         blocks.append(s.story)
         changed = [(n, v) for n, v in sorted(s.values.items()) if v != params[n].default]
-        origin = f"File {_display_path(s.path)}" + (f", built on {s.base}" if s.base else "")
+        origin = f"File {_display_path(s.path)}" + (f", built on {s.base}" if s.base else "") + (
+            f", with the fitted values of {_display_path(_calibration_of(s))}" if _calibration_of(s) else "")
         if changed:
             blocks.append(f"{origin}. It sets, against the defaults:")
             blocks.append(Bullets([f"{n} = {exact(v)} {params[n].unit} (default {exact(params[n].default)})"
@@ -961,7 +996,7 @@ class _Pages:
     def section_start(self, section: Section, title_block: tuple[str, str] | None = None) -> int:
         """A new page with the section's title (under the report's title and meta line on page 1)."""
         self.section = section.title
-        self.body = BODY - 0.9 if section.compact else BODY
+        self.body = BODY - 1.1 if section.compact else BODY
         self.new_page()
         if title_block:
             title, meta = title_block
@@ -1018,7 +1053,7 @@ class _Pages:
 
     def table(self, table: Table) -> None:
         size, leading = table.size, table.size * 1.28 / 72
-        pad = 0.03 if table.size >= 8 else 0.045
+        pad = 0.026 if table.size >= 8 else 0.045
         widths = self._column_widths(table, size, pad)
         header = [_wrap(c, w - 2 * pad, size, bold=True) for c, w in zip(table.columns, widths)]
         header_h = max(len(lines) for lines in header) * leading + 2 * pad
@@ -1185,7 +1220,8 @@ def _write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str,
 
 
 def _scenario_files(s: Scenario) -> list[Path]:
-    """The scenario's file and those of the scenarios it builds on."""
+    """The files a scenario's values come from: its own, those of the scenarios it builds on,
+    and the calibration file it or a base names."""
     files, current = [], s
     while current is not None and current.path is not None:
         files.append(Path(current.path))
@@ -1193,7 +1229,15 @@ def _scenario_files(s: Scenario) -> list[Path]:
             break
         base = scenarios._resolve(current.base, Path(current.path).parent)
         current = scenarios.load(base)
+    if _calibration_of(s) is not None:
+        files.append(_calibration_of(s))
     return files
+
+
+def _calibration_of(s: Scenario) -> Path | None:
+    """The calibration file whose fitted values the scenario takes, if any."""
+    path = getattr(s, "calibration", None)
+    return Path(path) if path else None
 
 
 def _check_output(output_dir) -> Path:
@@ -1340,8 +1384,8 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
                          command_line or _default_command_line(scenario_names, output_dir, calibration, sweep),
                          sheets)
     footer = f"sdecon {__version__} report: {', '.join(runs)}; {manifest['created_utc']}"
-    meta = (f"Scenarios: {', '.join(runs)}. sdecon {__version__}, model SHA-256 "
-            f"{manifest['model']['sha256'][:12]}, written {manifest['created_utc']} UTC.")
+    meta = (f"sdecon {__version__}, model SHA-256 {manifest['model']['sha256'][:12]}, "
+            f"written {manifest['created_utc'].replace('+00:00', '')} UTC")
 
     try:
         built = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
