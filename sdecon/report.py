@@ -310,9 +310,10 @@ def _save_figure(figure: Figure, folder: Path) -> str:
     fig = render_figure(figure)
     try:
         meta = {"Title": figure.title, "Type": None, "Format": None, "Creator": None, "Date": None}
-        # Text stays text in the SVG (small, searchable); ids are salted per figure so that
-        # several SVGs inlined in one HTML page never share an id.
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": figure.key}):
+        # Text stays text in the SVG (small, searchable; a short font list); ids are salted
+        # per figure so that several SVGs inlined in one HTML page never share an id.
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": figure.key,
+                                    "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial"]}):
             fig.savefig(folder / f"{figure.key}.svg", metadata=meta)
         _save_png(fig, folder / f"{figure.key}.png")
     finally:
