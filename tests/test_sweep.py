@@ -1,0 +1,401 @@
+"""Sweeps: SALib sampling and indices (checked on Ishigami), streamed percentile bands, batches
+written one by one, resume after a kill, and a Dask cluster giving the local results."""
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.analyze import rbd_fast as salib_rbd_fast
+from SALib.test_functions import Ishigami
+
+import sdecon
+from sdecon import cli, engine, sweep
+from sdecon.errors import SdeconError
+
+# Three parameters, one of each kind of distribution: sobol N=16 gives 16 x 5 = 80 runs.
+VARY = ["Hardware Growth Rate=0.2:0.6", "Elasticity of Substitution=0.5:2:triangular",
+        "Cost of Capital=0.05:0.2:normal"]
+SETTINGS = ["--scenario", "baseline", "--method", "sobol", "--samples", "16", "--seed", "3",
+            *[arg for item in VARY for arg in ("--vary", item)]]
+SUMMARIES = ("summary_bands.csv", "indices.csv")
+
+# The command line as cli.main will run it once `sweep` is registered there.
+CHILD = """
+import sys
+from sdecon import cli, sweep
+parser = cli._Parser(prog="sdecon")
+sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
+args = parser.parse_args(sys.argv[1:])
+args.handler(args)
+"""
+
+
+def _parser():
+    parser = cli._Parser(prog="sdecon")
+    sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
+    return parser
+
+
+def _command(*argv):
+    args = _parser().parse_args(["sweep", *argv])
+    args.handler(args)
+
+
+def _sweep(output, **options):
+    options = {"seed": 3, "batch_size": 20, "figures": False, "progress": False, **options}
+    return sweep.sweep("baseline", "sobol", 16, VARY, output=output, **options)
+
+
+def _same_files(a, b, names=SUMMARIES):
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The sweep every other one is compared with: local, two processes, with figures."""
+    return _sweep(tmp_path_factory.mktemp("sweeps") / "reference", workers=2, figures=True)
+
+
+# --------------------------------------------------------------------------------------
+# Sampling and indices through the sweep's own functions, on a function with known answers
+# --------------------------------------------------------------------------------------
+
+ISHIGAMI = [sweep.Uncertain(f"x{i}", -math.pi, math.pi) for i in range(1, 4)]
+NAMES = [u.name for u in ISHIGAMI]
+
+
+def _ishigami(method, samples, seed=1):
+    unit = sweep.unit_sample(method, 3, samples, seed)
+    values = sweep.transform(ISHIGAMI, unit)
+    y = Ishigami.evaluate(np.column_stack([values[name] for name in NAMES]))
+    return unit, y, sweep.indices(method, NAMES, unit, {"ishigami": y}, seed)
+
+
+def test_sobol_indices_of_ishigami_match_the_analytic_values():
+    unit, y, table = _ishigami("sobol", 2**13)
+    assert len(y) == 2**13 * 5  # Saltelli's scheme without second order: N (D + 2)
+    # The analytic values (A = 7, B = 0.1) and the tolerance of SALib's own regression test.
+    np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=5e-2, rtol=1e-1)
+    np.testing.assert_allclose(table["ST"], [0.5576, 0.4424, 0.2437], atol=5e-2, rtol=1e-1)
+    assert (table["S1_conf"] > 0).all() and (table["ST_conf"] > 0).all()
+
+
+@pytest.mark.parametrize("method", ["mc", "lhs"])
+def test_rbd_fast_indices_of_ishigami_match_the_analytic_values_and_salib(method):
+    unit, y, table = _ishigami(method, 8000)
+    np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=5e-2, rtol=1e-1)
+    salib = salib_rbd_fast.analyze(sweep._problem(NAMES), unit, y, M=sweep.RBD_HARMONICS, seed=1)
+    np.testing.assert_allclose(table["S1"], salib["S1"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table["S1_conf"], salib["S1_conf"], rtol=0.5)  # both bootstraps
+
+
+def test_morris_elementary_effects_of_ishigami_are_exact_for_x2():
+    unit, y, table = _ishigami("morris", 200)
+    assert len(y) == 200 * 4
+    # x2 moves two of four levels (-pi <-> pi/3 or -pi/3 <-> pi): |A sin^2| = 7 * 0.75 over 2/3.
+    assert table.set_index("parameter").loc["x2", "mu_star"] == pytest.approx(7 * 0.75 / (2 / 3))
+    assert set(table.columns) >= {"mu_star", "mu_star_conf", "sigma", "mu"}
+
+
+def test_the_same_seed_gives_the_same_design_and_another_seed_does_not():
+    for method, samples in (("mc", 50), ("lhs", 50), ("sobol", 16), ("morris", 4)):
+        a, b = sweep.unit_sample(method, 3, samples, 5), sweep.unit_sample(method, 3, samples, 5)
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, sweep.unit_sample(method, 3, samples, 6)), method
+        assert a.shape == (sweep.run_count(method, 3, samples), 3)
+        assert a.min() >= 0 and a.max() <= 1
+
+
+def test_distributions_read_low_high_as_documented():
+    u = np.array([0.0, 0.5, 1.0])
+    np.testing.assert_allclose(sweep.Uncertain("a", 2, 4).ppf(u), [2, 3, 4])
+    np.testing.assert_allclose(sweep.Uncertain("a", 1, 100, "loguniform").ppf(u), [1, 10, 100])
+    from scipy.stats import norm
+    # Mean at the midpoint, sd a quarter of the range, so LOW:HIGH is the central 95%...
+    normal = sweep.Uncertain("a", 0.05, 0.2, "normal", lower=0.0, upper=0.25)
+    assert normal.ppf(0.5) == pytest.approx(0.125)
+    assert normal.ppf(norm.cdf(2)) == pytest.approx(0.2, rel=2e-3)  # truncation at 3.3 sd
+    # ...truncated to the parameter's bounds.
+    truncated = sweep.Uncertain("a", 0.05, 0.2, "normal", lower=0.03, upper=0.25)
+    np.testing.assert_allclose(truncated.ppf([0, 1]), [0.03, 0.25])
+    # Triangular: the peak at the scenario's value when it lies inside LOW:HIGH.
+    inside = sweep.parse_vary("Elasticity of Substitution=0.5:2:triangular", {"Elasticity of Substitution": 0.8})
+    assert inside.mode == 0.8
+    outside = sweep.parse_vary("Elasticity of Substitution=0.5:1:triangular", {"Elasticity of Substitution": 1.3})
+    assert outside.mode == 0.75
+    draws = inside.ppf(np.linspace(0, 1, 100_001))
+    histogram, edges = np.histogram(draws, bins=30)
+    assert abs(edges[histogram.argmax()] - 0.8) < 0.06
+
+
+def test_default_uncertainty_set_leaves_out_policies_events_and_switches():
+    chosen = {u.name: u for u in sweep.default_uncertainty()}
+    free = {p.name: p for p in sdecon.parameters().values() if not p.fixed}
+    left_out = set(free) - set(chosen)
+    assert left_out and all(name.startswith(("Policy ", "Adoption Event ", "Efficiency Shock "))
+                            or name == "Waste Ceiling Switch" for name in left_out)
+    assert "Hardware Growth Rate" in chosen and "Base Year" not in chosen
+    for name, u in chosen.items():
+        p = free[name]
+        assert (u.low, u.high) == (p.lower, p.upper)
+        wide = p.lower > 0 and p.upper / p.lower > 100
+        assert u.distribution == ("loguniform" if wide else "uniform"), name
+    assert chosen["Remaining Waste at Base Year"].distribution == "loguniform"
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: one line naming the value, what was expected and what is allowed
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item, message", [
+    ("Hardware Growth Rate", r"is not of the form \"Name=LOW:HIGH\[:uniform\|loguniform"),
+    ("Hardware Growth Rate=0.1", r"is not of the form"),
+    ("Hardware Growth=0.1:0.5", r"unknown parameter 'Hardware Growth' \(did you mean 'Hardware Growth Rate'"),
+    ("Hardware Growth Rate=0.1:7", r"HIGH: Hardware Growth Rate = 7 is out of bounds; allowed: \[0, 1\] 1/Year"),
+    ("Hardware Growth Rate=-1:0.5", r"LOW: Hardware Growth Rate = -1 is out of bounds"),
+    ("Hardware Growth Rate=abc:0.5", r"'abc' is not a number; expected a number in \[0, 1\]"),
+    ("Hardware Growth Rate=0.5:0.1", r"LOW 0.5 must be below HIGH 0.1"),
+    ("Hardware Growth Rate=0.1:0.5:logunif", r"unknown distribution 'logunif' \(did you mean 'loguniform'.*\); "
+                                             r"allowed: uniform, loguniform, normal, triangular"),
+    ("Hardware Growth Rate=0:0.5:loguniform", r"loguniform needs LOW > 0, got 0"),
+    ("Base Year=2020:2030", r"Base Year is fixed at 2025 Year; it cannot be varied"),
+])
+def test_bad_vary_is_refused_with_one_line(item, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        sweep.parse_vary(item)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--method", "sobol", "--samples", "1000"], r"--samples 1000 for sobol must be a power of 2.*try 512 or 1024"),
+    (["--method", "mc", "--samples", "10"], r"--samples 10 is too few for mc"),
+    (["--method", "fast", "--samples", "10"], r"argument --method: invalid choice: 'fast'"),
+    (["--method", "mc", "--samples", "ten"], r"argument --samples: invalid int value: 'ten'"),
+    (["--method", "mc", "--samples", "64", "--year", "2051"], r"--year 2051 is not a saved year.*2015 to 2050"),
+    (["--method", "mc", "--samples", "64", "--batch-size", "0"], r"--batch-size 0 must be a whole number of at least 1"),
+    (["--method", "mc", "--samples", "64", "--seed", "-1"], r"--seed -1 must be a whole number from 0"),
+    (["--method", "mc", "--samples", "64", "--vary", "Cost of Capital=0.05:0.1",
+      "--vary", "Cost of Capital=0.1:0.2"], r"names 'Cost of Capital' twice"),
+    (["--method", "mc", "--samples", "64", "--workers", "2", "--cluster", "tcp://127.0.0.1:8786"],
+     r"--workers is for local runs"),
+    (["--method", "mc", "--samples", "64", "--scenario", "jevon"], r"unknown scenario 'jevon' \(did you mean 'jevons'"),
+])
+def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, argv, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        _command(*argv, "--output", str(tmp_path / "out"))
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, reference):
+    with pytest.raises(SdeconError, match="the following arguments are required: --output"):
+        _command("--method", "mc", "--samples", "64")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory"):
+        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path))
+    with pytest.raises(SdeconError, match=r"holds no sweep \(manifest.json is missing\)"):
+        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume")
+    with pytest.raises(SdeconError, match=r"is not empty; add --resume to finish the sweep in it"):
+        _sweep(reference.directory)
+    # Resuming with other settings would mix two sweeps: refused, naming what differs.
+    with pytest.raises(SdeconError, match=r"holds a different sweep \(seed: 3 there, 4 here\)"):
+        _sweep(reference.directory, seed=4, resume=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+# --------------------------------------------------------------------------------------
+# Streaming percentiles
+# --------------------------------------------------------------------------------------
+
+
+def _assert_within_resolution(estimate, exact, lower, upper):
+    """Within RELATIVE_ACCURACY of the magnitudes of the two order statistics numpy
+    interpolates between (of the value itself when both have its sign)."""
+    slack = sweep.RELATIVE_ACCURACY * np.maximum(np.abs(lower), np.abs(upper)) * (1 + 1e-9) + 1e-300
+    assert np.all(np.abs(estimate - exact) <= slack), np.max(np.abs(estimate - exact) / slack)
+
+
+def test_sketch_percentiles_agree_with_numpy_within_the_resolution():
+    rng = np.random.default_rng(11)
+    years = (2020, 2021)
+    batches = [{"a": rng.lognormal(0, 5, size=(2, n)), "b": rng.normal(0, 1e3, size=(2, n))}
+               for n in (1, 7, 500, 3000)]
+    batches[2]["b"][:, :50] = 0.0            # zeros are counted exactly
+    batches[3]["a"][0, :10] = np.nan         # NaN is not counted
+    sketch = sweep.Sketch.of(("a", "b"), years, batches[0]).merge(
+        *(sweep.Sketch.of(("a", "b"), years, batch) for batch in batches[1:]))
+    assert sketch.runs().tolist() == [[3498, 3508], [3508, 3508]]
+    q = np.array([0, 1, 5, 25, 50, 75, 95, 99, 100])
+    estimate = sketch.percentiles(q)
+    for i, name in enumerate(("a", "b")):
+        for j in range(2):
+            values = np.concatenate([batch[name][j] for batch in batches])
+            values = np.sort(values[~np.isnan(values)])
+            rank = q / 100 * (len(values) - 1)
+            exact = np.percentile(values, q)
+            _assert_within_resolution(estimate[i, j], exact, values[np.floor(rank).astype(int)],
+                                      values[np.ceil(rank).astype(int)])
+    # Merging in any order gives the same counts.
+    parts = [sweep.Sketch.of(("a", "b"), years, batch) for batch in batches]
+    other = parts[3].merge(parts[1]).merge(parts[0], parts[2])
+    np.testing.assert_array_equal(other.ids, sketch.ids)
+    np.testing.assert_array_equal(other.counts, sketch.counts)
+
+
+def test_the_merged_sketch_does_not_grow_with_the_number_of_runs():
+    rng = np.random.default_rng(2)
+    variables, years = ("x", "y"), (2030, 2040, 2050)
+
+    def batch():
+        return {v: rng.uniform(1, 10, size=(3, 10_000)) for v in variables}
+
+    merged = sweep.Sketch.of(variables, years, batch())
+    sizes = {}
+    for count in range(2, 201):
+        merged = merged.merge(sweep.Sketch.of(variables, years, batch()))
+        if count in (20, 200):
+            sizes[count] = merged.nbytes
+    assert merged.runs().min() == 2_000_000
+    # Values in [1, 10] fill at most log(10)/log(GAMMA) + 1 bins per (variable, year).
+    bound = (math.log(10) / math.log(sweep.GAMMA) + 2) * len(variables) * len(years) * 16
+    assert sizes[20] == sizes[200] <= bound
+
+
+def test_bands_of_a_sweep_agree_with_numpy_on_the_same_runs(reference):
+    runs = reference.runs()
+    names = [item["name"] for item in reference.manifest["vary"]]
+    values = {**sdecon.load_scenario("baseline").values, **{name: runs[name].to_numpy() for name in names}}
+    batch = engine.run(values, variables=sdecon.PUBLIC_VARIABLES)
+    bands = reference.bands.set_index(["variable", "year"])
+    q = sweep.PERCENTILES
+    for variable, values in batch.values.items():
+        ordered = np.sort(values, axis=1)
+        rank = np.array(q) / 100 * (ordered.shape[1] - 1)
+        exact = np.percentile(values, q, axis=1).T
+        estimate = bands.loc[variable, [f"p{p}" for p in q]].to_numpy()
+        _assert_within_resolution(estimate, exact, ordered[:, np.floor(rank).astype(int)],
+                                  ordered[:, np.ceil(rank).astype(int)])
+        assert (bands.loc[variable, "runs"] == 80).all()
+    # Every index output is the variable in its year.
+    year = list(batch.years).index(2040)
+    np.testing.assert_array_equal(runs["GDP@2040"], batch.values["GDP"][year])
+
+
+# --------------------------------------------------------------------------------------
+# The sweep's files
+# --------------------------------------------------------------------------------------
+
+
+def test_a_sweep_writes_its_documented_files(reference):
+    d = reference.directory
+    assert reference.manifest["runs"] == 80 and reference.manifest["batches"] == 4
+    assert sorted(os.listdir(d / "runs")) == [f"batch-{i:05d}.parquet" for i in range(4)]
+    assert sorted(os.listdir(d / "sketches")) == [f"batch-{i:05d}.parquet" for i in range(4)]
+    assert not [p for p in d.rglob(".*")]  # no temporary file left
+    bands = pd.read_csv(d / "summary_bands.csv")
+    assert list(bands.columns) == ["variable", "unit", "year", "runs", "p5", "p10", "p25", "p50",
+                                   "p75", "p90", "p95"]
+    assert set(bands["variable"]) == set(sdecon.PUBLIC_VARIABLES)
+    assert bands["year"].min() == 2015 and bands["year"].max() == 2050
+    assert bands.set_index("variable").loc["GDP", "unit"].iloc[0] == "BUSD/Year"
+    assert (bands[["p5", "p25", "p50", "p75", "p95"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    table = pd.read_csv(d / "indices.csv")
+    assert list(table.columns) == ["output", "variable", "year", "unit", "parameter", "S1", "S1_conf",
+                                   "ST", "ST_conf"]
+    assert len(table) == len(sdecon.PUBLIC_VARIABLES) * 3 * 3
+    share = table[(table["output"] == "Compute Spending Share of GDP@2050")].set_index("parameter")
+    assert share["ST"].idxmax() == "Elasticity of Substitution"
+    runs = reference.runs()
+    assert list(runs["run"]) == list(range(80))
+    assert list(runs.columns[1:4]) == ["Hardware Growth Rate", "Elasticity of Substitution", "Cost of Capital"]
+    assert runs["Cost of Capital"].between(0.03, 0.25).all()
+    pngs = {p.name for p in reference.figures}
+    assert "tornado.png" in pngs and "fan-compute-spending-share-of-gdp.png" in pngs
+    assert len(pngs) == len(sdecon.PUBLIC_VARIABLES) + 1
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in reference.figures)
+    again = sweep.load(d)
+    pd.testing.assert_frame_equal(again.bands, reference.bands)
+    pd.testing.assert_frame_equal(again.indices, reference.indices)
+
+
+def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, reference):
+    alone = _sweep(tmp_path / "alone", workers=1)
+    _same_files(alone.directory, reference.directory,
+                [*SUMMARIES, "manifest.json", "summary_bands.parquet", "indices.parquet",
+                 *(f"runs/batch-{i:05d}.parquet" for i in range(4)),
+                 *(f"sketches/batch-{i:05d}.parquet" for i in range(4))])
+    other = _sweep(tmp_path / "other", seed=4, workers=1)
+    assert (other.directory / "indices.csv").read_bytes() != (alone.directory / "indices.csv").read_bytes()
+
+
+def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
+    _command("--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
+             "--output", str(tmp_path / "s"))
+    err = capsys.readouterr().err
+    assert "sweep: 64 runs (mc" in err and "wrote" in err and "computed 1 batches" in err
+    result = sweep.load(tmp_path / "s")
+    assert result.manifest["default_set"] is True
+    assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweep.default_uncertainty()]
+    assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
+    assert set(result.indices["year"]) == {2050}
+
+
+def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
+    import shutil
+    shutil.copytree(reference.directory, tmp_path / "s")
+    (tmp_path / "s" / "indices.parquet").unlink()
+    with pytest.raises(SdeconError, match=r"is not finished \(4 of 4 batches on disk\).*--resume"):
+        sweep.load(tmp_path / "s")
+
+
+def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_path, reference, capsys):
+    output = tmp_path / "killed"
+    # Smaller batches than the reference (8 of 10 runs), one process: batches end one by one.
+    argv = ["sweep", *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--output", str(output)]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, *argv], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((output / "runs").glob("batch-*.parquet")):
+            assert child.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no batch written within 60 s"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    finished = {p.name: p.stat() for p in (output / "runs").glob("batch-*.parquet")}
+    assert 1 <= len(finished) < 8
+    with pytest.raises(SdeconError, match="is not finished"):
+        sweep.load(output)
+
+    _command(*SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--resume",
+             "--output", str(output))
+    err = capsys.readouterr().err
+    assert f"{len(finished)} already on disk" in err
+    assert f"computed {8 - len(finished)} batches, {len(finished)} were on disk" in err
+    for name, before in finished.items():  # the same files, untouched
+        after = (output / "runs" / name).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not [p for p in output.rglob(".*")]
+    # The results equal the uninterrupted sweep's (whose batches were twice as large).
+    _same_files(output, reference.directory)
+    pd.testing.assert_frame_equal(sweep.load(output).runs(), reference.runs())
+
+
+# Last: a Dask client leaves threads behind, and the local executor forks.
+def test_a_dask_cluster_gives_the_local_results(tmp_path, reference):
+    from dask.distributed import LocalCluster
+    with LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        result = _sweep(tmp_path / "dask", cluster=cluster.scheduler_address)
+    assert result.computed == 4
+    _same_files(result.directory, reference.directory,
+                [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])
