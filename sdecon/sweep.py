@@ -401,8 +401,8 @@ class Sketch:
 
     Bin `b` > 0 holds positive values in (GAMMA**(k-1), GAMMA**k] with k = b + KEY_MIN - 1,
     b < 0 the same for negative values, b = 0 zeros; NaN is not counted. Only bins holding
-    a value are stored, so the size is bounded by the bins the values span (about 460 a
-    decade), whatever the number of runs.
+    a value are stored, so the size is bounded by the bins the values span (about 230 a
+    decade of magnitude), whatever the number of runs.
     """
     variables: tuple[str, ...]
     years: tuple[int, ...]
@@ -414,9 +414,9 @@ class Sketch:
         """The sketch of `values`: an array shaped (year, run) a variable."""
         stack = np.stack([np.asarray(values[v], dtype=float) for v in variables])
         cells = np.arange(len(variables) * len(years), dtype=np.int64).reshape(len(variables), len(years), 1)
+        ids = cells * _STRIDE + _bins(np.nan_to_num(stack)) + _WIDTH
         counted = ~np.isnan(stack)
-        ids = (np.broadcast_to(cells, stack.shape)[counted] * _STRIDE + _bins(stack[counted]) + _WIDTH)
-        ids, counts = np.unique(ids, return_counts=True)
+        ids, counts = np.unique(ids if counted.all() else ids[counted], return_counts=True)
         return cls(tuple(variables), tuple(int(y) for y in years), ids, counts.astype(np.int64))
 
     @property
@@ -508,6 +508,7 @@ class _Result:
     sketch: Sketch
     engine_seconds: float  # simulating
     reduce_seconds: float  # sketch and index outputs
+    model_hash: str        # of the .mdl the worker ran (a cluster's workers may differ)
 
 
 def _output_name(variable: str, year: int) -> str:
@@ -525,7 +526,8 @@ def _compute_batch(task: _Task) -> _Result:
     outputs = {_output_name(v, y): np.array(batch.values[v][years.index(y)])
                for v in task.variables for y in task.index_years}
     sketch = Sketch.of(task.variables, years, batch.values)
-    return _Result(task.index, outputs, sketch, simulated - start, time.perf_counter() - simulated)
+    return _Result(task.index, outputs, sketch, simulated - start, time.perf_counter() - simulated,
+                   model.model_hash())
 
 
 def _worker_init() -> None:
@@ -843,6 +845,10 @@ def _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, wor
         timings[key] = 0.0
 
     def on_result(result: _Result) -> None:
+        if result.model_hash != manifest["model_hash"]:
+            raise SdeconError(f"a worker ran another model (hash {result.model_hash[:12]}, here "
+                              f"{manifest['model_hash'][:12]}); expected the same sdecon and .mdl on "
+                              "every worker of the cluster")
         written = time.perf_counter()
         rows = slice(result.index * batch_size, min(runs, (result.index + 1) * batch_size))
         _write_batch(directory, batches, result, rows, names, transform(uncertain, unit[rows]), digest)
@@ -1058,6 +1064,9 @@ def load(directory: str | Path) -> SweepResult:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise SdeconError(f"cannot read {str(path)!r}: {error}") from None
+    if manifest.get("format") != _FORMAT:
+        raise SdeconError(f"{str(path)!r} is of sweep format {manifest.get('format')!r}; this sdecon "
+                          f"reads format {_FORMAT}")
     summaries = [directory / "summary_bands.parquet", directory / "indices.parquet"]
     if not all(p.is_file() for p in summaries):
         on_disk = sum(p.is_file() for p in _batch_files(directory, "runs", manifest.get("batches", 0)))
@@ -1118,6 +1127,9 @@ def handle(args) -> None:
                    args.resume, output=args.output, batch_size=args.batch_size,
                    years=args.years or INDEX_YEARS, workers=args.workers, figures=not args.no_figures,
                    log=log)
-    done = f"computed {result.computed} batches" + (f", {result.skipped} were on disk" if result.skipped else "")
+    def batches(n: int) -> str:
+        return f"{n} batch" + ("" if n == 1 else "es")
+
+    done = f"computed {batches(result.computed)}" + (f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
         f"indices.csv" + (", figures/" if not args.no_figures else ""))
