@@ -41,10 +41,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, model, parameter, plotting, scenarios, seed004, simulation
+from . import __version__, model, parameter, scenarios, seed004, simulation
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
-from .plotting import plt
 from .scenarios import Scenario
 
 GENERATOR = "sdecon report"
@@ -140,6 +139,13 @@ def _factor(ratio: float) -> str:
     return f"{fmt(ratio)}-fold"
 
 
+def _pyplot():
+    """matplotlib.pyplot on the Agg backend, imported when a figure is first drawn (so the
+    command line starts without it)."""
+    from .plotting import plt
+    return plt
+
+
 def unit(variable: str) -> str:
     """A reader's unit for a model variable: the `.mdl` unit, spelled out."""
     doc = model.documentation().loc[variable]
@@ -149,7 +155,8 @@ def unit(variable: str) -> str:
         if "of GDP" in doc["Comment"]:
             return "fraction of GDP"
         return "dimensionless"
-    return plotting.unit_label(variable)
+    from .plotting import unit_label
+    return unit_label(variable)
 
 
 def _key_unit(variable: str) -> str:
@@ -187,7 +194,8 @@ _STYLES = ("-", "--", ":", "-.")
 
 def _style(index: int) -> dict:
     """Colour and line style per scenario: distinct in colour and in grey print."""
-    return {"color": plt.get_cmap("tab10")(index % 10), "linestyle": _STYLES[index % len(_STYLES)]}
+    from matplotlib import colormaps
+    return {"color": colormaps["tab10"](index % 10), "linestyle": _STYLES[index % len(_STYLES)]}
 
 
 def uses_log_scale(values) -> bool:
@@ -285,6 +293,7 @@ def _slug(text: str) -> str:
 
 def render_figure(figure: Figure) -> plt.Figure:
     """A standalone matplotlib figure (the one saved to figures/ and shown in the HTML)."""
+    plt = _pyplot()
     fig = plt.figure(figsize=(8, 4.2), dpi=FIGURE_DPI)
     ax = fig.add_axes((0.95 / 8, 0.6 / 4.2, (8 - 0.95 - 1.75) / 8, (4.2 - 0.6 - 0.5) / 4.2))
     figure.draw(ax, 1.0)
@@ -317,7 +326,7 @@ def _save_figure(figure: Figure, folder: Path) -> str:
             fig.savefig(folder / f"{figure.key}.svg", metadata=meta)
         _save_png(fig, folder / f"{figure.key}.png")
     finally:
-        plt.close(fig)
+        _pyplot().close(fig)
     return (folder / f"{figure.key}.svg").read_text(encoding="utf-8")
 
 
@@ -671,8 +680,9 @@ def _load_calibration(path: Path):
     section (model against the historical series) and the 'calibration' sheet from it in
     `_optional_sections` and `_write_excel`.
     """
-    raise SdeconError(f"--calibration {str(path)!r}: the 'model against history' section is not "
-                      f"available in this version of sdecon ({__version__}); leave out --calibration")
+    raise SdeconError(f"--calibration {str(path)!r}: the report's 'model against history' section is not "
+                      f"available in this version of sdecon ({__version__}); leave out --calibration (a "
+                      "scenario file can take a calibration's values: calibration = \"FILE.json\")")
 
 
 def _load_sweep(path: Path):
@@ -680,8 +690,8 @@ def _load_sweep(path: Path):
 
     Plug-in point, as for `_load_calibration`.
     """
-    raise SdeconError(f"--sweep {str(path)!r}: the 'sensitivity' section is not available in this "
-                      f"version of sdecon ({__version__}); leave out --sweep")
+    raise SdeconError(f"--sweep {str(path)!r}: the report's 'sensitivity' section (fan and tornado charts) "
+                      f"is not available in this version of sdecon ({__version__}); leave out --sweep")
 
 
 def _optional_sections(calibration, sweep, runs) -> list[Section]:
@@ -1185,7 +1195,7 @@ def _write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str,
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}), \
             PdfPages(path, metadata=metadata) as pdf:
         for number, operations in enumerate(pages.pages, start=1):
-            fig = plt.figure(figsize=(PAGE_W, PAGE_H))
+            fig = _pyplot().figure(figsize=(PAGE_W, PAGE_H))
             try:
                 for op in operations:
                     kind = op[0]
@@ -1211,7 +1221,7 @@ def _write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str,
                          fontsize=7, color="0.45", ha="right")
                 pdf.savefig(fig)
             finally:
-                plt.close(fig)
+                _pyplot().close(fig)
     return plan
 
 

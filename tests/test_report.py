@@ -7,6 +7,7 @@ checked many ways; the error tests stop before any run.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -270,7 +271,7 @@ def test_figures_have_titles_axis_labels_units_and_legends(runs):
             values = pd.concat([frame[figure.title] for frame in frames.values()])
             assert (ax.get_yscale() == "log") == (values.max() / values.min() > report.LOG_SPAN)
         finally:
-            report.plt.close(fig)
+            report._pyplot().close(fig)
     assert report.unit("Compute Spending") == "USD billion per year"
     assert report.unit("Compute Spending Share of GDP") == "fraction of GDP"
 
@@ -446,3 +447,13 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
         or len(list((previous / "figures").iterdir())) == 4   # the old figures are gone
     assert np.isclose(sheets["saturation"].set_index("year").iloc[:, 0].iloc[0],
                       sdecon.run("saturation")[sdecon.PUBLIC_VARIABLES[0]].iloc[0], rtol=0, atol=0)
+
+
+def test_sdecon_report_on_the_command_line(tmp_path, capsys):
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    if "report" not in commands.choices:
+        pytest.skip("sdecon.cli does not register report yet (report.add_parser)")
+    assert cli.main(["report", "--scenarios", "baseline,nope", "--output", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("sdecon: error: unknown scenario 'nope'") and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()
