@@ -372,7 +372,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     (tmp_path / "fit.json").write_text("{}")
     _expect_error("'model against history' section is not available", ["baseline"], out,
                   calibration=tmp_path / "fit.json")
-    _expect_error("'sensitivity' section is not available", ["baseline"], out, sweep=tmp_path)
+    _expect_error("'sensitivity' section .* is not available", ["baseline"], out, sweep=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "fit.json"]
 
 
