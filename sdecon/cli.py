@@ -11,11 +11,12 @@ import textwrap
 
 import pandas as pd
 
-from . import __version__, parameter, scenarios
+from . import __version__, parameter, scenarios, validate
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 
 # History every five years, each year of seed 004's 2025-2030 horizon, then every five.
+LAST_DATA_YEAR = 2024  # the shipped data run through calendar 2024
 SUMMARY_YEARS = (2015, 2020, 2025, 2026, 2027, 2028, 2029, 2030, 2035, 2040, 2045, 2050)
 
 
@@ -53,7 +54,12 @@ def _run(args) -> None:
     if args.figure:
         check_writable(args.figure, plotting.FIGURE_FORMATS)
     scenario = scenarios.load(args.scenario)
-    frame = run(scenario, _parse_set(args.set))
+    overrides = {}
+    if args.calibration:
+        from .calibration import load as load_calibration
+        overrides.update(load_calibration(args.calibration))
+    overrides.update(_parse_set(args.set))
+    frame = run(scenario, overrides)
     if not args.output:
         print(f"scenario {scenario.name}: {scenario.title}\n")
         print(_summary(frame))
@@ -70,6 +76,55 @@ def _run(args) -> None:
         print(f"wrote {args.output} ({len(frame)} years x {frame.shape[1]} variables)", file=sys.stderr)
     if args.figure:
         print(f"wrote {args.figure}", file=sys.stderr)
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year; expected an integer such as 2021") from None
+    if not 2016 <= year <= LAST_DATA_YEAR:
+        raise argparse.ArgumentTypeError(f"{year} is out of range; allowed: 2016 to {LAST_DATA_YEAR}")
+    return year
+
+
+def _calibrate(args) -> None:
+    import warnings
+
+    from . import calibration, plotting
+    from .output import check_writable, write_all
+
+    if args.output:
+        check_writable(args.output, (".json",))
+    if args.figure:
+        check_writable(args.figure, plotting.FIGURE_FORMATS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", calibration.CalibrationWarning)
+        result = calibration.calibrate(args.scenario, until=args.until, params=args.params, seed=args.seed)
+    for warning in caught:
+        if issubclass(warning.category, calibration.CalibrationWarning):
+            print(f"sdecon: warning: {warning.message}", file=sys.stderr)
+    print(result.report())
+    if args.until < LAST_DATA_YEAR:
+        errors = calibration.out_of_sample(result, since=args.until + 1, until=LAST_DATA_YEAR)
+        print(f"\nOut of sample: {args.until + 1}-{LAST_DATA_YEAR}, data the fit did not see "
+              "(log error = ln(modelled / observed))")
+        print(errors[["series", "label", "year", "observed", "modelled", "log_error"]]
+              .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        print("\n" + calibration.summarise(errors).to_string(float_format=lambda x: f"{x:.3g}"))
+    outputs = [(args.output, result.writer(args.output))] if args.output else []
+    figure = None
+    if args.figure:
+        figure = plotting.plot_history(result.residuals, f"sdecon: model against history to {args.until}")
+    try:
+        if figure is not None:
+            outputs.append((args.figure, plotting.figure_writer(figure, args.figure)))
+        write_all(outputs)
+    finally:
+        if figure is not None:
+            plotting.plt.close(figure)
+    for path, _ in outputs:
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def _scenarios(args) -> None:
@@ -102,7 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="write the run to FILE (.csv, .parquet or .xlsx); "
                                       "without it, print a summary")
     run.add_argument("--figure", help="write a figure of the key outputs to FILE (.png, .svg or .pdf)")
+    run.add_argument("--calibration", metavar="FILE.json",
+                     help="use the fitted values of a calibration ('sdecon calibrate'); --set still overrides")
     run.set_defaults(handler=_run)
+
+    fit = commands.add_parser("calibrate", help="fit parameters to the historical data")
+    fit.add_argument("--scenario", default="baseline", help="scenario whose values the fit starts from")
+    fit.add_argument("--until", type=_year, default=2024,
+                     help="fit data through YEAR (default 2024); later years are reported out of sample")
+    fit.add_argument("--params", nargs="+", metavar='"NAME"',
+                     help="parameters to fit (default: the set in sdecon.calibration.DEFAULT_PARAMETERS)")
+    fit.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
+    fit.add_argument("--output", metavar="FILE.json", help="write the calibration to FILE.json")
+    fit.add_argument("--figure", help="write model against history to FILE (.png, .svg or .pdf)")
+    fit.set_defaults(handler=_calibrate)
 
     listing = commands.add_parser("scenarios", help="list the shipped scenarios")
     listing.set_defaults(handler=_scenarios)
@@ -110,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     params = commands.add_parser("params", help="list the parameters: unit, default, bounds, source")
     params.add_argument("--csv", action="store_true", help="print as CSV")
     params.set_defaults(handler=_params)
+
+    validate.add_parser(commands)
     return parser
 
 

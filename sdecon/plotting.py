@@ -66,3 +66,28 @@ def figure_writer(fig: plt.Figure, path: str | Path):
     check_writable(path, FIGURE_FORMATS)
     return lambda tmp: fig.savefig(tmp, dpi=110)
 
+
+def plot_history(residuals: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Model against history: one panel a series, observations as dots, the model as a line.
+
+    `residuals` is a calibration's table (series, year, observed, modelled, unit, ...).
+    """
+    groups = list(residuals.groupby("series", sort=False))
+    columns = 2 if len(groups) > 1 else 1
+    rows = -(-len(groups) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 3.2 * rows), squeeze=False)
+    for ax, (series, table) in zip(axes.flat, groups):
+        table = table.sort_values("year")
+        ax.scatter(table["year"], table["observed"], s=12, color="black", label="observed")
+        ax.plot(table["year"], table["modelled"], color="tab:blue", label="model")
+        ax.set_yscale("log")
+        ax.set_title(series.replace("_", " "), fontsize=9)
+        ax.set_xlabel("year")
+        ax.set_ylabel(str(table["unit"].iloc[0])[:40], fontsize=7)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,6 +1,8 @@
 """Scenarios as data: TOML files with a name, a one-line title, a story and parameter values.
 
-A scenario may name a `base` scenario whose values it starts from. The shipped scenarios
+A scenario may name a `base` scenario whose values it starts from, and a `calibration`
+file (JSON, from `sdecon calibrate`) whose fitted values override the base's; its own
+`parameters` override both. Relative paths are relative to the scenario file. The shipped scenarios
 live in `sdecon/scenarios/`; users pass the path of their own file wherever a scenario name
 is accepted.
 """
@@ -14,7 +16,7 @@ from . import parameter
 from .errors import SdeconError, closest
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-_KEYS = {"name": str, "title": str, "story": str, "base": str, "parameters": dict}
+_KEYS = {"name": str, "title": str, "story": str, "base": str, "calibration": str, "parameters": dict}
 _REQUIRED = ("name", "title", "story", "parameters")
 
 
@@ -27,6 +29,7 @@ class Scenario:
     values: dict[str, float] = field(default_factory=dict)
     base: str | None = None
     path: Path | None = None
+    calibration: Path | None = None  # the calibration file this scenario or its base uses
 
 
 def names() -> list[str]:
@@ -81,7 +84,15 @@ def _load(reference: str, chain: tuple[Path, ...]) -> Scenario:
         base_path = _resolve(base, path.parent)
         if base_path.resolve() in here:
             raise SdeconError(f"{path}: key 'base': scenario {base!r} is its own ancestor")
-        values.update(_load(str(base_path), here).values)
+        parent = _load(str(base_path), here)
+        values.update(parent.values)
+        calibration_path = parent.calibration
+    else:
+        calibration_path = None
+    if "calibration" in data:
+        from . import calibration
+        calibration_path = (path.parent / data["calibration"]).resolve()
+        values.update(calibration.load(calibration_path))  # its errors name the file
     values.update(own)
     return Scenario(data["name"], data["title"].strip(), " ".join(data["story"].split()),
-                    values, base, path)
+                    values, base, path, calibration_path)
