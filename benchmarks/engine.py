@@ -2,8 +2,9 @@
 
     python benchmarks/engine.py [--pysd-runs N] [--runs N] [--workers N]
 
-In one run: N baseline runs of PySD one after another (`sdecon.run`), then a Monte Carlo
-sweep of the default uncertainty set (35 parameters) with the sweep's local executor
+In one run: N baseline runs of PySD one after another (`sdecon.run`), one batch of the
+engine alone in this process (for comparison), then a Monte Carlo sweep of the default
+uncertainty set (`sdecon.sweep.default_uncertainty()`) with the sweep's local executor
 (forked processes, one a core, batches of 5,000 runs), written to a temporary directory
 without figures. Prints runs per second for each, their ratio, and where the sweep's wall
 time goes. Goal (issue 4): 10,000 runs in under 5 s on a 2-core machine, and at least 50x
@@ -43,6 +44,14 @@ def main() -> int:
     engine.program()
     compile_seconds = time.perf_counter() - clock
 
+    # The engine alone, in this process: one batch of the sweep's size, no executor around it.
+    uncertain = sweep.default_uncertainty()
+    values = {**sdecon.load_scenario("baseline").values,
+              **sweep.sample("mc", uncertain, sweep.BATCH_SIZE, seed=1)}
+    clock = time.perf_counter()
+    engine.run(values, variables=sdecon.PUBLIC_VARIABLES)
+    alone = time.perf_counter() - clock
+
     with tempfile.TemporaryDirectory() as folder:
         clock = time.perf_counter()
         result = sweep.sweep("baseline", "mc", args.runs, output=os.path.join(folder, "sweep"),
@@ -62,6 +71,8 @@ def main() -> int:
           f"parameters, {batches} batches on {workers} processes")
     print(f"  wall time for {args.runs:,} runs (fork, simulate, reduce, write batches): {t['compute']:.2f} s "
           f"-> {engine_rate:,.0f} runs/s")
+    print(f"  for comparison, the engine alone in one process: {sweep.BATCH_SIZE:,} runs in {alone:.2f} s "
+          f"-> {sweep.BATCH_SIZE / alone:,.0f} runs/s")
     print(f"  inside the workers, summed over batches: simulate {t['batch_engine']:.2f} s, "
           f"reduce to sketches and index outputs {t['batch_reduce']:.2f} s; "
           f"parent writing batch files {t['batch_write']:.2f} s")

@@ -578,8 +578,17 @@ def _connect(address: str):
     """A Dask client of the scheduler at `address`, or a one-line SdeconError."""
     try:
         from dask.distributed import Client
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
     except ImportError:
         raise SdeconError("--cluster needs dask.distributed: pip install 'dask[distributed]'") from None
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)  # a Client built on a bad address hangs when collected
+    except (ValueError, TypeError) as error:
+        raise SdeconError(f"--cluster {address!r} is not a scheduler address ({error}); expected "
+                          "one such as tcp://HOST:8786") from None
     try:
         return Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -680,9 +689,9 @@ def _prepare_directory(directory: Path, manifest: dict, resume: bool) -> bool:
         return False
     path = directory / _MANIFEST
     if not resume:
-        hint = ("; add --resume to finish the sweep in it" if path.is_file() else "")
-        raise SdeconError(f"--output {str(directory)!r} is not empty{hint}; "
-                          "expected an empty or new directory")
+        hint = " (it holds a sweep: add --resume to finish it)" if path.is_file() else ""
+        raise SdeconError(f"--output {str(directory)!r} is not empty; expected an empty or new "
+                          f"directory{hint}")
     if not path.is_file():
         raise SdeconError(f"--resume: {str(directory)!r} is not empty and holds no sweep "
                           f"({_MANIFEST} is missing); expected a directory of an earlier sweep")

@@ -185,6 +185,8 @@ def test_bad_vary_is_refused_with_one_line(item, message):
       "--vary", "Cost of Capital=0.1:0.2"], r"names 'Cost of Capital' twice"),
     (["--method", "mc", "--samples", "64", "--workers", "2", "--cluster", "tcp://127.0.0.1:8786"],
      r"--workers is for local runs"),
+    (["--method", "mc", "--samples", "64", "--cluster", "tcp://127.0.0.1"],
+     r"--cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
     (["--method", "mc", "--samples", "64", "--scenario", "jevon"], r"unknown scenario 'jevon' \(did you mean 'jevons'"),
 ])
 def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, argv, message):
@@ -202,7 +204,8 @@ def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, r
         _command("--method", "mc", "--samples", "64", "--output", str(tmp_path))
     with pytest.raises(SdeconError, match=r"holds no sweep \(manifest.json is missing\)"):
         _command("--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume")
-    with pytest.raises(SdeconError, match=r"is not empty; add --resume to finish the sweep in it"):
+    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory "
+                                          r"\(it holds a sweep: add --resume to finish it\)"):
         _sweep(reference.directory)
     # Resuming with other settings would mix two sweeps: refused, naming what differs.
     with pytest.raises(SdeconError, match=r"holds a different sweep \(seed: 3 there, 4 here\)"):
@@ -345,6 +348,19 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweep.default_uncertainty()]
     assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
     assert set(result.indices["year"]) == {2050}
+
+
+@pytest.mark.parametrize("method, samples, runs, columns", [
+    ("lhs", 32, 32, ["S1", "S1_conf"]),
+    ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu"]),
+])
+def test_every_method_runs_the_model_end_to_end(tmp_path, method, samples, runs, columns):
+    result = sweep.sweep("jevons", method, samples, VARY, output=tmp_path / method, figures=False,
+                         progress=False, years=[2040])
+    assert result.manifest["runs"] == runs and result.manifest["scenario"] == "jevons"
+    assert list(result.indices.columns[5:]) == columns
+    assert len(result.indices) == len(sdecon.PUBLIC_VARIABLES) * 3
+    assert (result.bands["runs"] == runs).all()
 
 
 def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
