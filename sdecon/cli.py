@@ -11,7 +11,7 @@ import textwrap
 
 import pandas as pd
 
-from . import __version__, parameter, scenarios, validate
+from . import __version__, parameter, report, scenarios, sweep, validate
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 
@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(handler=_params)
 
     validate.add_parser(commands)
+    sweep.add_parser(commands)
+    report.add_parser(commands)
     return parser
 
 

@@ -14,7 +14,7 @@ def _quickstart():
 def test_the_quickstart_has_exactly_two_commands_run_and_test():
     commands = _quickstart()
     assert len(commands) == 2
-    assert "sdecon run --scenario baseline" in commands[0] and "reports/" in commands[0]
+    assert "sdecon report --scenarios baseline" in commands[0] and "reports/" in commands[0]
     assert "pytest" in commands[1]
 
 
