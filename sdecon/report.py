@@ -639,14 +639,19 @@ def data_sources(history: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def _data_section(sources: pd.DataFrame) -> Section:
-    columns = ["file", "series", "unit", "years", "points", "confidence"]
-    rows = [[str(row[c]) for c in columns] for row in sources.to_dict("records")]
+    """One row per data file (results.xlsx has one per series and every row)."""
+    rows, notes = [], []
+    for file, group in sources.groupby("file", sort=False):
+        years = [y for text in group["years"] for y in str(text).split("-") if y.strip().isdigit()]
+        rows.append([file, ", ".join(group["series"]), f"{min(years)}-{max(years)}" if years else "",
+                     str(int(group["points"].sum())), _joined("; ".join(group["confidence"]).split("; "))])
+        notes.append(f"Source: {_joined('; '.join(group['source']).split('; '))}")
     return Section("data", "Data sources", [
-        "The data shipped with sdecon (sdecon/data), one row per series: the file, the unit, the "
+        "The data shipped with sdecon (sdecon/data), one row per file: the series it holds, the "
         "years covered, the number of points, how far to trust them and, below, where they come "
-        "from. results.xlsx holds every row ('historical data'). The sources of the parameters are "
-        "under Assumptions.",
-        Table(columns, rows, numeric={4}, notes=[f"Source: {v}" for v in sources["source"]], size=7)])
+        "from. results.xlsx lists each series ('data sources') and every row ('historical data'). "
+        "The sources of the parameters are under Assumptions.",
+        Table(["file", "series", "years", "points", "confidence"], rows, numeric={3}, notes=notes, size=7)])
 
 
 def _manifest_section(manifest: dict) -> Section:
