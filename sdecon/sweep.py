@@ -431,7 +431,7 @@ class Sketch:
                 raise SdeconError("cannot merge sketches of different variables or years")
         ids = np.concatenate([self.ids, *(o.ids for o in others)])
         counts = np.concatenate([self.counts, *(o.counts for o in others)])
-        order = np.argsort(ids, kind="stable")
+        order = np.argsort(ids, kind="stable")  # sorted runs: timsort merges them in linear time
         ids, counts = ids[order], counts[order]
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, int)
         return Sketch(self.variables, self.years, ids[starts], np.add.reduceat(counts, starts)
@@ -926,14 +926,10 @@ def _summaries(directory: Path, manifest: dict, uncertain: Sequence[Uncertain], 
     from the index outputs (read one output at a time)."""
     batches = manifest["batches"]
     variables, years = tuple(manifest["variables"]), manifest["years"]
-    merged, waiting = None, []
-    for path in _batch_files(directory, "sketches", batches):
-        waiting.append(Sketch.from_frame(pd.read_parquet(path), variables, years))
-        if len(waiting) == 16:
-            merged = waiting[0].merge(*waiting[1:]) if merged is None else merged.merge(*waiting)
-            waiting = []
-    if waiting:
-        merged = waiting[0].merge(*waiting[1:]) if merged is None else merged.merge(*waiting)
+    merged = None
+    for path in _batch_files(directory, "sketches", batches):  # one batch at a time
+        sketch = Sketch.from_frame(pd.read_parquet(path), variables, years)
+        merged = sketch if merged is None else merged.merge(sketch)
     bands = _bands_frame(merged)
 
     files = _batch_files(directory, "runs", batches)
