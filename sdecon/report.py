@@ -6,7 +6,9 @@
 One report is a directory: `report.html` (one self-contained file: CSS inline, figures as
 inline SVG, no network request), `report.pdf` (the same sections as pages, the summary on
 page 1), `results.xlsx` (a sheet per scenario, parameters, data sources, seed 004, manifest),
-`figures/` (each figure as PNG and SVG) and `manifest.json` (what produced it).
+`figures/` (each figure as PNG and SVG) and `manifest.json` (what produced it). With a
+calibration (`--calibration FILE.json`) the runs take its fitted values and the report sets
+the model against history; with a sweep (`--sweep DIR`) it shows fan and tornado charts.
 
 The report is first built as a list of sections made of paragraphs, tables and figures;
 the HTML and the PDF are two renderings of that one list, so they say the same things.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -88,6 +91,7 @@ class Figure:
     title: str
     caption: str
     draw: Callable                # draw(ax, fontscale) plots into one matplotlib Axes
+    label_width: float = 0.0      # extra room left of the axes for long tick labels, inches
 
 
 @dataclass
@@ -213,26 +217,35 @@ def _draw_variable(runs: dict[str, pd.DataFrame], variable: str) -> Callable:
     def draw(ax, scale: float = 1.0) -> None:
         for index, (name, frame) in enumerate(runs.items()):
             ax.plot(frame.index, frame[variable], label=name, linewidth=1.6, **_style(index))
-        ax.axvline(seed004.BASE_YEAR, color="0.55", linewidth=0.8, linestyle=(0, (2, 2)))
-        ax.text(seed004.BASE_YEAR, 1.0, f" base year {seed004.BASE_YEAR}", transform=ax.get_xaxis_transform(),
-                fontsize=7 * scale, color="0.4", va="bottom", ha="left")
+        _base_year_line(ax, scale)
         ax.set_title(f"{variable}" + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
         ax.set_xlabel("year", fontsize=9 * scale)
         ax.set_ylabel(unit(variable), fontsize=9 * scale)
         ax.tick_params(labelsize=8 * scale)
-        from matplotlib.ticker import FuncFormatter, NullFormatter, StrMethodFormatter
-        if log:
-            ax.set_yscale("log")
-            # Powers of ten in Unicode, not mathtext: the same look at a fraction of the time.
-            ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        elif values.abs().max() >= 10_000:
-            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        _y_scale(ax, log, values)
         ax.grid(True, which="major", alpha=0.3)
         ax.margins(x=0.01)
         ax.legend(title="scenario", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                   fontsize=8 * scale, title_fontsize=8 * scale)
     return draw
+
+
+def _y_scale(ax, log: bool, values) -> None:
+    """A log axis with powers of ten, or a linear one with thousands separators for large values."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter, StrMethodFormatter
+    if log:
+        ax.set_yscale("log")
+        # Powers of ten in Unicode, not mathtext: the same look at a fraction of the time.
+        ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    elif pd.Series(values, dtype=float).abs().max() >= 10_000:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _base_year_line(ax, scale: float) -> None:
+    ax.axvline(seed004.BASE_YEAR, color="0.55", linewidth=0.8, linestyle=(0, (2, 2)))
+    ax.text(seed004.BASE_YEAR, 1.0, f" base year {seed004.BASE_YEAR}", transform=ax.get_xaxis_transform(),
+            fontsize=7 * scale, color="0.4", va="bottom", ha="left")
 
 
 def _power_of_ten(value: float, _position=None) -> str:
@@ -295,7 +308,8 @@ def render_figure(figure: Figure) -> plt.Figure:
     """A standalone matplotlib figure (the one saved to figures/ and shown in the HTML)."""
     plt = _pyplot()
     fig = plt.figure(figsize=(8, 4.2), dpi=FIGURE_DPI)
-    ax = fig.add_axes((0.95 / 8, 0.6 / 4.2, (8 - 0.95 - 1.75) / 8, (4.2 - 0.6 - 0.5) / 4.2))
+    left = 0.95 + figure.label_width
+    ax = fig.add_axes((left / 8, 0.6 / 4.2, (8 - left - 1.75) / 8, (4.2 - 0.6 - 0.5) / 4.2))
     figure.draw(ax, 1.0)
     return fig
 
@@ -421,7 +435,7 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
     return sentences
 
 
-def _summary_section(runs, chosen, calibration) -> Section:
+def _summary_section(runs, chosen, calibration=None, sweep=None) -> Section:
     numbers = _key_numbers(runs)
     table = Table(["variable", "scenario"] + [str(y) for y in KEY_YEARS],
                   [[f"{row['variable']} ({_key_unit(row['variable'])})", row["scenario"]]
@@ -435,7 +449,12 @@ def _summary_section(runs, chosen, calibration) -> Section:
     for s in chosen:
         if _calibration_of(s) is not None:
             calibrated.setdefault(_display_path(_calibration_of(s)), []).append(s.name)
-    if not calibrated:
+    if calibration is not None:
+        blocks.append(f"Calibration: every scenario takes the {len(calibration.values)} values fitted in "
+                      f"{_display_path(calibration.path)} over its own; other values are set by the scenario "
+                      "files or are documented defaults. Model against history sets the model against the "
+                      "data the values were fitted to.")
+    elif not calibrated:
         blocks.append("No scenario takes a calibration: the numbers follow from the scenario files and "
                       "the documented defaults, not from a fit to historical data; read them as the "
                       "model's logic at work, not as a forecast.")
@@ -445,10 +464,12 @@ def _summary_section(runs, chosen, calibration) -> Section:
         others = [s.name for s in chosen if _calibration_of(s) is None]
         blocks.append(f"Calibration: {fitted}{'; ' + ', '.join(others) + ' take none' if others else ''}; "
                       "other values are set by the scenario files or are documented defaults.")
+    if sweep is not None:
+        blocks.append(_sweep_summary(sweep))
     return Section("summary", "Summary", blocks, compact=True)
 
 
-def _scenarios_section(chosen: list[Scenario]) -> Section:
+def _scenarios_section(chosen: list[Scenario], calibration=None) -> Section:
     params = parameter.parameters()
     blocks: list = ["Each scenario is a TOML file of parameter values over the model's documented "
                     "defaults; the manifest gives each file's SHA-256."]
@@ -456,8 +477,10 @@ def _scenarios_section(chosen: list[Scenario]) -> Section:
         blocks.append(Heading(f"{s.name}: {s.title}"))
         blocks.append(s.story)
         changed = [(n, v) for n, v in sorted(s.values.items()) if v != params[n].default]
+        fitted = ([_display_path(_calibration_of(s))] if _calibration_of(s) else []) + (
+            [f"{_display_path(calibration.path)} (given to the report)"] if calibration else [])
         origin = f"File {_display_path(s.path)}" + (f", built on {s.base}" if s.base else "") + (
-            f", with the fitted values of {_display_path(_calibration_of(s))}" if _calibration_of(s) else "")
+            f", with the fitted values of {', then of '.join(fitted)}" if fitted else "")
         if changed:
             blocks.append(f"{origin}. It sets, against the defaults:")
             blocks.append(Bullets([f"{n} = {exact(v)} {params[n].unit} (default {exact(params[n].default)})"
@@ -550,7 +573,7 @@ def _seed004_section() -> Section:
     return Section("seed004", "Seed 004 by its own method", blocks)
 
 
-def _assumptions_section(chosen: list[Scenario]) -> Section:
+def _assumptions_section(chosen: list[Scenario], calibration=None) -> Section:
     table = parameter.parameter_table()
     rows, marked, notes = [], set(), []
     for r, (name, p) in enumerate(table.iterrows()):
@@ -564,7 +587,9 @@ def _assumptions_section(chosen: list[Scenario]) -> Section:
     return Section("assumptions", "Assumptions", [
         f"The model's {len(table)} parameters: unit, documented default, the bounds a scenario may "
         "set, the scenarios that set another value (shaded) and, below each, the source of the "
-        "default as the model file states it. results.xlsx has one column per scenario.",
+        "default as the model file states it. results.xlsx has one column per scenario."
+        + (f" The scenarios' values include those of {_display_path(calibration.path)}, which every run takes."
+           if calibration is not None else ""),
         Table(["parameter", "unit", "default", "bounds", "scenario values"], rows,
               numeric={2}, marked=marked, notes=notes, size=7.5)])
 
@@ -678,31 +703,535 @@ def _manifest_section(manifest: dict) -> Section:
 # --------------------------------------------------------------------------------------
 
 
-def _load_calibration(path: Path):
-    """Read a calibration result for the 'Model against history' section.
-
-    Plug-in point: when sdecon can calibrate, return the calibration here and build the
-    section (model against the historical series) and the 'calibration' sheet from it in
-    `_optional_sections` and `_write_excel`.
-    """
-    raise SdeconError(f"--calibration {str(path)!r}: the report's 'model against history' section is not "
-                      f"available in this version of sdecon ({__version__}); leave out --calibration (a "
-                      "scenario file can take a calibration's values: calibration = \"FILE.json\")")
+@dataclass
+class CalibrationInput:
+    """A calibration file read for the report (written by `sdecon calibrate --output FILE.json`)."""
+    path: Path
+    values: dict[str, float]      # the fitted values, checked against the bounds; the runs take them
+    content: dict                 # the whole file: stderr, cost, success, message, until, unidentified, ...
+    residuals: pd.DataFrame       # series, label, year, observed, unit, variable, weight, modelled, log_error
 
 
-def _load_sweep(path: Path):
-    """Read a parameter sweep for the 'Sensitivity' section (fan charts, tornado chart).
+@dataclass
+class SweepInput:
+    """A finished sweep read for the report (written by `sdecon sweep --output DIR`)."""
+    path: Path
+    manifest: dict
+    bands: pd.DataFrame           # summary_bands.parquet
+    indices: pd.DataFrame         # indices.parquet
 
-    Plug-in point, as for `_load_calibration`.
-    """
-    raise SdeconError(f"--sweep {str(path)!r}: the report's 'sensitivity' section (fan and tornado charts) "
-                      f"is not available in this version of sdecon ({__version__}); leave out --sweep")
+
+_RESIDUAL_COLUMNS = ("series", "year", "observed", "unit", "modelled", "log_error")
+_FROM_CALIBRATE = "expected a file written by 'sdecon calibrate --output FILE.json'"
+_FROM_SWEEP = "expected a directory written by 'sdecon sweep'"
 
 
-def _optional_sections(calibration, sweep, runs) -> list[Section]:
-    """Sections for a calibration and a sweep; none until those features exist (the loaders
-    above refuse them before any work is done)."""
-    return []
+def _one_line(error) -> str:
+    return " ".join(str(error).split())[:300]
+
+
+def _load_calibration(path: Path) -> CalibrationInput:
+    """Read a calibration for the 'Model against history' section and the runs; SdeconError
+    (one line) when the file is missing, not JSON, its values unknown or out of bounds, or it
+    lacks the residuals the section draws."""
+    from . import calibration as fitting
+
+    path = Path(path)
+    values = fitting.load(path)        # the file's values, checked: what `sdecon run --calibration` uses
+    content = json.loads(path.read_text(encoding="utf-8"))
+    records = content.get("residuals")
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        raise SdeconError(f"calibration file {str(path)!r} has no \"residuals\" records to set the model "
+                          f"against history; {_FROM_CALIBRATE}")
+    residuals = pd.DataFrame.from_records(records)
+    missing = [c for c in _RESIDUAL_COLUMNS if c not in residuals]
+    if missing:
+        raise SdeconError(f"calibration file {str(path)!r}: its residuals lack {', '.join(missing)}; "
+                          f"{_FROM_CALIBRATE}")
+    for column in ("year", "observed", "modelled", "log_error"):
+        residuals[column] = pd.to_numeric(residuals[column], errors="coerce")
+    if residuals[["year", "observed"]].isna().any().any() or not (residuals["observed"] > 0).all():
+        raise SdeconError(f"calibration file {str(path)!r}: every residual needs a year and a positive "
+                          f"observed value; {_FROM_CALIBRATE}")
+    for key, kind in (("stderr", dict), ("correlation", dict), ("levels", dict), ("unidentified", list)):
+        if content.get(key) is not None and not isinstance(content[key], kind):
+            raise SdeconError(f"calibration file {str(path)!r}: \"{key}\" is not a "
+                              f"{'JSON object' if kind is dict else 'list'}; {_FROM_CALIBRATE}")
+    residuals["series"] = residuals["series"].astype(str)
+    residuals["unit"] = residuals["unit"].astype(str)
+    return CalibrationInput(path, values, content, residuals)
+
+
+def _load_sweep(path: Path) -> SweepInput:
+    """Read a finished sweep for the 'Sensitivity' section (`sdecon.sweep.load`); SdeconError
+    (one line) when it is not a sweep, is unfinished or its summaries cannot be read."""
+    from . import sweep as sweeps
+
+    path = Path(path)
+    try:
+        result = sweeps.load(path)
+        manifest, bands, indices = result.manifest, result.bands, result.indices
+        method = manifest.get("method")
+    except SdeconError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:  # a damaged file
+        raise SdeconError(f"sweep directory {str(path)!r} cannot be read: {_one_line(error)}") from None
+    missing = [k for k in ("scenario", "method", "samples", "runs", "seed", "vary") if k not in manifest]
+    if missing:
+        raise SdeconError(f"sweep directory {str(path)!r}: its manifest lacks {', '.join(missing)}; {_FROM_SWEEP}")
+    if method not in _INDEX_SHOWN:
+        raise SdeconError(f"sweep directory {str(path)!r}: unknown method {method!r}; "
+                          f"allowed: {', '.join(_INDEX_SHOWN)}")
+    column, conf = _INDEX_SHOWN[method][:2]
+    for name, frame, needed in (("summary_bands", bands, ["variable", "unit", "year", "runs", "p50"]),
+                                ("indices", indices, ["variable", "year", "parameter", column, conf])):
+        lacking = [c for c in needed if c not in frame]
+        if lacking:
+            raise SdeconError(f"sweep directory {str(path)!r}: {name} lacks {', '.join(lacking)}; {_FROM_SWEEP}")
+    return SweepInput(path, manifest, bands, indices)
+
+
+# --- model against history -------------------------------------------------------------
+
+#: Readable names of the series a calibration fits (sdecon.calibration.FIT_SERIES); others
+#: are shown by their identifiers.
+_SERIES_TITLES = {
+    "hyperscaler_capex_big4_calendar_year": "Big-four hyperscaler capex",
+    "capex_big4_total_calendar_year": "Big-four capex with finance leases",
+    "global_datacenter_capex_delloro": "Worldwide datacenter capex (Dell'Oro)",
+    "nvidia_datacenter_revenue_fiscal_year": "NVIDIA data-center revenue",
+    "training_cost_amortized_hw_energy": "Frontier training cost",
+    "max_training_compute_of_year": "Largest training run's compute",
+    "cheapest_price_at_or_above_GPT-3.5_level_on_MMLU": "Cheapest price at GPT-3.5's level",
+    "world_gdp_nominal": "World GDP",
+}
+
+
+def _series_title(series: str) -> str:
+    return _SERIES_TITLES.get(series, series.replace("_", " "))
+
+
+def _short_unit(text: str) -> str:
+    """The unit before its qualifications: 'USD billion nominal (purchases ...; ...)' -> 'USD billion nominal'."""
+    return re.split(r"\s*[(;]", str(text), maxsplit=1)[0].strip() or str(text)
+
+
+def _draw_history(table: pd.DataFrame, title: str, ylabel: str, log: bool, trend: bool) -> Callable:
+    values = pd.concat([table["observed"], table["modelled"].dropna()])
+
+    def draw(ax, scale: float = 1.0) -> None:
+        from matplotlib.ticker import MaxNLocator
+        ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
+                label="model, level fitted" if trend else "model")
+        ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * scale,
+                color="black", zorder=3, label="observed")
+        ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
+        ax.set_xlabel("year", fontsize=9 * scale)
+        ax.set_ylabel(ylabel, fontsize=9 * scale)
+        ax.tick_params(labelsize=8 * scale)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _y_scale(ax, log, values)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(title="history", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  fontsize=8 * scale, title_fontsize=8 * scale)
+    return draw
+
+
+def history_figures(calibration: CalibrationInput, first: int = 1) -> list[Figure]:
+    """One figure per fitted series: the observations as dots, the calibrated model at the same
+    dates as a line (what `sdecon.plotting.plot_history` shows, a panel a figure here, with
+    the report's titles, axis labels and units)."""
+    levels = calibration.content.get("levels") or {}
+    figures = []
+    for number, (series, table) in enumerate(calibration.residuals.groupby("series", sort=False), start=first):
+        table = table.sort_values("year", kind="stable")
+        title = _series_title(series)
+        full_unit = table["unit"].iloc[0]
+        log = uses_log_scale(pd.concat([table["observed"], table["modelled"].dropna()]))
+        variable = str(table["variable"].iloc[0]) if "variable" in table else "value"
+        caption = (f"Figure {number}. {title} (series {series}; {full_unit}): observed values as dots, the "
+                   f"calibrated model's {variable} at the same dates as a line"
+                   f"{', logarithmic scale' if log else ''}.")
+        if series in levels and levels[series] is not None:
+            caption += (f" Compared on its trend only: the model's values are divided by "
+                        f"{fmt(math.exp(levels[series]))}, the constant factor the fit found between them "
+                        "and the data.")
+        figures.append(Figure(f"history-{_slug(series)}", title, caption,
+                              _draw_history(table, title, _short_unit(full_unit), log, series in levels)))
+    return figures
+
+
+def _history_section(calibration: CalibrationInput, chosen: list[Scenario], figures: list[Figure]) -> Section:
+    from .calibration import summarise
+
+    content, residuals = calibration.content, calibration.residuals
+    params = parameter.parameters()
+    stderr = content.get("stderr") or {}
+    unidentified = set(content.get("unidentified") or [])
+    until = content.get("until", "not recorded")
+    path = _display_path(calibration.path)
+    blocks: list = [
+        f"The model against the historical data, with the values fitted in {path}. Every scenario in "
+        "this report takes these values on top of its own (as 'sdecon run --calibration' does). The "
+        f"fit compared the model with the data through {until}: below are the fitted values, how well "
+        "the fit went, the errors by series and each series against the model."]
+    if content.get("model_hash") and content["model_hash"] != model.model_hash():
+        blocks.append(f"Caution: the calibration was fitted to another version of the model file "
+                      f"(SHA-256 {str(content['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}); "
+                      "the errors below are that model's, not this one's.")
+    replaced = []
+    for s in chosen:
+        changed = [f"{n} {exact(s.values[n])} becomes {exact(v)}" for n, v in calibration.values.items()
+                   if n in s.values and s.values[n] != v]
+        if changed:
+            replaced.append(f"{s.name}: {'; '.join(changed)}")
+    if replaced:
+        blocks.append("The calibration replaces values the scenarios set:")
+        blocks.append(Bullets(replaced))
+
+    blocks.append(Heading("Fitted parameters"))
+    rows, marked = [], set()
+    for r, (name, value) in enumerate(calibration.values.items()):
+        p = params[name]
+        se = stderr.get(name)
+        note = []
+        if name in unidentified:
+            note.append("not identified")
+            marked.add((r, 6))
+        if value <= p.lower or value >= p.upper:
+            note.append("at a bound")
+            marked.add((r, 6))
+        rows.append([name, fmt(value), "" if se is None else fmt(se),
+                     "fixed" if p.lower == p.upper else f"{exact(p.lower)} to {exact(p.upper)}",
+                     exact(p.default), p.unit, ", ".join(note)])
+    blocks.append(Table(["parameter", "fitted value", "standard error", "bounds", "default", "unit", "note"],
+                        rows, numeric={1, 2, 4}, marked=marked,
+                        caption="Standard errors from the Jacobian at the best point. Not identified: the data "
+                                "cannot pin the value down (relative standard error above 1), so it rests on "
+                                "the others and on the bounds."))
+    correlation = content.get("correlation") or {}
+    names = [n for n in calibration.values if isinstance(correlation.get(n), dict)]
+    strong = [f"{a} and {b}: {correlation[a][b]:+.2f}" for i, a in enumerate(names) for b in names[i + 1:]
+              if isinstance(correlation[a].get(b), (int, float)) and abs(correlation[a][b]) > 0.8]
+    if strong:
+        blocks.append("Estimates correlated above 0.8 (the data tell their combination better than each):")
+        blocks.append(Bullets(strong))
+
+    blocks.append(Heading("The fit"))
+    success = content.get("success")
+    facts = [["file", f"{path} (SHA-256 {_sha256(calibration.path)[:12]})"],
+             ["scenario the fit started from", str(content.get("scenario", "not recorded"))],
+             ["data through", str(until)],
+             ["observations", f"{len(residuals)} in {residuals['series'].nunique()} series"],
+             ["cost", "not recorded" if content.get("cost") is None
+              else f"{fmt(content['cost'])} (half the sum of squared weighted log errors)"],
+             ["converged", "not recorded" if success is None else "yes" if success else "no"],
+             ["optimisers' message", str(content.get("message", "not recorded"))]]
+    if content.get("nfev") is not None:
+        facts.append(["model runs", f"{int(content['nfev']):,}"])
+    if content.get("created"):
+        facts.append(["written", f"{content['created']} by sdecon {content.get('sdecon_version', '?')}"])
+    blocks.append(Table(["item", "value"], facts, size=7.5))
+    if success is False:
+        blocks.append("The fit did not report convergence (see the message): its values are the best point "
+                      "the search found, not a proven optimum.")
+
+    blocks.append(Heading("Errors by series"))
+    summary = summarise(residuals)
+    order = list(dict.fromkeys(residuals["series"]))
+    blocks.append(Table(
+        ["series", "rows", "mean |log error|", "largest |log error|", "RMS log error", "typical factor"],
+        [[_series_title(s), str(int(summary.loc[s, "rows"])), f"{summary.loc[s, 'mean_abs_log_error']:.3f}",
+          f"{summary.loc[s, 'max_abs_log_error']:.3f}", f"{summary.loc[s, 'rms_log_error']:.3f}",
+          f"×{math.exp(summary.loc[s, 'rms_log_error']):.2f}"] for s in order],
+        numeric={1, 2, 3, 4, 5},
+        caption="log error = ln(modelled / observed): 0.1 is about 10% too high, -0.69 half the observed value; "
+                "typical factor = exp(RMS log error). Every row of the fitted series counts, whatever its weight."))
+    blocks.append(Heading("Each series against the model"))
+    blocks += figures
+    return Section("history", "Model against history", blocks)
+
+
+# --- sensitivity -----------------------------------------------------------------------
+
+#: The index a tornado shows for each method: column, confidence column, axis label, unit
+#: (None: the output's own unit).
+_INDEX_SHOWN = {
+    "sobol": ("ST", "ST_conf", "total-order Sobol' index ST", "fraction of variance"),
+    "morris": ("mu_star", "mu_star_conf", "mu*, mean absolute elementary effect", None),
+    "mc": ("S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
+    "lhs": ("S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
+}
+_METHOD_NAMES = {"mc": "Monte Carlo", "lhs": "Latin hypercube", "sobol": "Sobol' (Saltelli's scheme)",
+                 "morris": "Morris elementary effects"}
+TORNADO_TOP = 10          # parameters a tornado chart shows
+
+
+def _percentile_pairs(bands: pd.DataFrame) -> list[tuple[int, int]]:
+    """(low, high) percentile pairs, the widest first: (5, 95), (10, 90), (25, 75)."""
+    found = sorted(int(c[1:]) for c in bands.columns if re.fullmatch(r"p\d+", c))
+    return [(lo, hi) for lo in found for hi in found if lo < 50 and hi == 100 - lo]
+
+
+def _draw_fan(rows: pd.DataFrame, variable: str, runs: int, run: pd.Series | None, run_name: str) -> Callable:
+    pairs = _percentile_pairs(rows)
+    values = pd.concat([rows[f"p{p}"] for pair in pairs for p in pair] + [rows["p50"]]
+                       + ([run] if run is not None else []))
+    log = uses_log_scale(values)
+
+    def draw(ax, scale: float = 1.0) -> None:
+        colour = _style(0)["color"]
+        for k, (lo, hi) in enumerate(pairs):
+            ax.fill_between(rows["year"], rows[f"p{lo}"], rows[f"p{hi}"], color=colour, linewidth=0,
+                            alpha=0.16 + 0.14 * k, label=f"{lo}th-{hi}th percentile")
+        ax.plot(rows["year"], rows["p50"], color=colour, linewidth=1.8, label="median")
+        if run is not None:
+            ax.plot(run.index, run.to_numpy(), color="black", linewidth=1.1, linestyle="--", label=f"{run_name} run")
+        _base_year_line(ax, scale)
+        ax.set_title(f"{variable}: range over the sweep" + (" (log scale)" if log else ""),
+                     fontsize=11 * scale, pad=12 * scale)
+        ax.set_xlabel("year", fontsize=9 * scale)
+        ax.set_ylabel(unit(variable), fontsize=9 * scale)
+        ax.tick_params(labelsize=8 * scale)
+        _y_scale(ax, log, values)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.margins(x=0.01)
+        ax.legend(title=f"{runs:,} runs", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  fontsize=8 * scale, title_fontsize=8 * scale)
+    return draw
+
+
+def fan_figures(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+                first: int = 1) -> list[Figure]:
+    """A fan chart per public variable the sweep kept: its percentile bands over the years and
+    the median; the report's run of the sweep's scenario as a dashed line when it has the
+    sweep's values. A log scale when the bands span more than a factor of LOG_SPAN."""
+    bands, manifest = sweep.bands, sweep.manifest
+    present = list(dict.fromkeys(bands["variable"]))
+    order = [v for v in KEY_VARIABLES if v in present] + [v for v in present if v not in KEY_VARIABLES]
+    name = manifest["scenario"]
+    same_values = name in runs and dict(sorted(effective[name].items())) == manifest.get("scenario_values")
+    pairs = _percentile_pairs(bands)
+    figures = []
+    for number, variable in enumerate(order, start=first):
+        rows = bands[bands["variable"] == variable].sort_values("year")
+        run = runs[name][variable] if same_values and variable in runs[name] else None
+        draw = _draw_fan(rows, variable, int(manifest["runs"]), run, name)
+        log = uses_log_scale(pd.concat([rows[f"p{p}"] for pair in pairs for p in pair]))
+        outer = f"{pairs[0][0]}th to {pairs[0][1]}th percentile" if pairs else "the percentiles"
+        caption = (f"Figure {number}. {variable} ({unit(variable)}) over {int(manifest['runs']):,} runs of "
+                   f"{name}: shaded from {outer} out to in, the median as a line"
+                   f"{', logarithmic scale' if log else ''}."
+                   + (f" Dashed: the report's run of {name}." if run is not None else ""))
+        figures.append(Figure(f"fan-{_slug(variable)}", f"{variable}: range over the sweep", caption, draw))
+    return figures
+
+
+def _tornado_frames(indices: pd.DataFrame, method: str, variable: str, top: int = TORNADO_TOP):
+    column, conf = _INDEX_SHOWN[method][:2]
+    rows = indices[indices["variable"] == variable]
+    main = rows.pivot_table(index="parameter", columns="year", values=column, aggfunc="first", dropna=False)
+    order = list(main.abs().max(axis=1).fillna(0).sort_values(ascending=False, kind="stable").index[:top])
+    wide = {c: rows.pivot_table(index="parameter", columns="year", values=c, aggfunc="first",
+                                dropna=False).reindex(order)
+            for c in dict.fromkeys([column, conf, *(["S1"] if method == "sobol" and "S1" in rows else [])])}
+    return order, wide
+
+
+def _draw_tornado(indices: pd.DataFrame, method: str, variable: str, top: int = TORNADO_TOP) -> Callable:
+    column, conf, label, index_unit = _INDEX_SHOWN[method]
+    order, wide = _tornado_frames(indices, method, variable, top)
+    years = list(wide[column].columns)
+
+    def draw(ax, scale: float = 1.0) -> None:
+        import numpy as np
+        from matplotlib import colormaps
+        n, k = len(order), max(len(years), 1)
+        height = 0.84 / k
+        positions = np.arange(n)[::-1]            # the largest on top
+        for j, year in enumerate(years):
+            offset = (k - 1) / 2 * height - j * height
+            ax.barh(positions + offset, wide[column][year].fillna(0).to_numpy(), height=height * 0.92,
+                    xerr=wide[conf][year].fillna(0).to_numpy(), label=str(year),
+                    color=colormaps["Blues"](0.4 + 0.5 * j / max(k - 1, 1)),
+                    error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "0.3"})
+            if "S1" in wide and column != "S1":
+                ax.plot(wide["S1"][year].to_numpy(), positions + offset, linestyle="none", marker="|",
+                        markersize=14 * scale / k, markeredgewidth=1.3, color="black",
+                        label="S1 (first order)" if j == 0 else None)
+        ax.set_yticks(positions, order, fontsize=7.5 * scale)
+        ax.set_ylim(-0.6, n - 0.4)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_title(f"Sensitivity of {variable}", fontsize=11 * scale, pad=12 * scale)
+        ax.set_xlabel(f"{label} ({index_unit or unit(variable)})", fontsize=9 * scale)
+        ax.set_ylabel("parameter", fontsize=9 * scale)
+        ax.tick_params(axis="x", labelsize=8 * scale)
+        ax.grid(True, axis="x", alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        last = [i for i, text in enumerate(labels) if text.startswith("S1")]   # the years first
+        keep = [i for i in range(len(labels)) if i not in last] + last
+        ax.legend([handles[i] for i in keep], [labels[i] for i in keep], title="index year", loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8 * scale, title_fontsize=8 * scale)
+    return draw
+
+
+def tornado_figures(sweep: SweepInput, first: int = 1, top: int = TORNADO_TOP) -> list[Figure]:
+    """A tornado chart per key variable the sweep analysed: the parameters with the largest
+    index in any index year, a bar a year, with 95% confidence half-widths."""
+    method, indices = sweep.manifest["method"], sweep.indices
+    label, index_unit = _INDEX_SHOWN[method][2:]
+    analysed = list(dict.fromkeys(indices["variable"]))
+    variables = [v for v in KEY_VARIABLES if v in analysed] or analysed[:1]
+    orders = {v: _tornado_frames(indices, method, variable=v, top=top)[0] for v in variables}
+    # One room for the parameter names in all the charts, so they line up
+    width = max([_text_width(p, 7.5) for order in orders.values() for p in order] + [0.5]) + 0.3 - 0.62
+    figures = []
+    for number, variable in enumerate(variables, start=first):
+        order = orders[variable]
+        years = sorted(indices.loc[indices["variable"] == variable, "year"].unique())
+        caption = (f"Figure {number}. What drives {variable}: the {len(order)} of "
+                   f"{indices['parameter'].nunique()} varied parameters with the largest {label} in any of "
+                   f"{', '.join(map(str, years))}, in {index_unit or unit(variable)}, a bar a year; whiskers "
+                   "are 95% confidence half-widths." + (" Black ticks: the first-order index S1; the gap "
+                                                         "to ST is the share of variance from interactions."
+                                                         if method == "sobol" else ""))
+        figures.append(Figure(f"tornado-{_slug(variable)}", f"Sensitivity of {variable}", caption,
+                              _draw_tornado(indices, method, variable, top), label_width=max(width, 0.0)))
+    return figures
+
+
+def _vary_rows(manifest: dict) -> list[list[str]]:
+    params = parameter.parameters()
+    rows = []
+    for item in manifest["vary"]:
+        name = str(item.get("name"))
+        detail = []
+        if item.get("mean") is not None:
+            detail.append(f"mean {exact(item['mean'])}, sd {exact(item['sd'])}")
+        if item.get("truncated_to") is not None:
+            detail.append(f"truncated to {' to '.join(exact(x) for x in item['truncated_to'])}")
+        if item.get("mode") is not None:
+            detail.append(f"mode {exact(item['mode'])}")
+        rows.append([name, str(item.get("distribution", "")), f"{exact(item['low'])} to {exact(item['high'])}",
+                     "; ".join(detail), params[name].unit if name in params else ""])
+    return rows
+
+
+def _sweep_summary(sweep: SweepInput) -> str:
+    """One sentence for the summary: the spread of the headline variable and what drives it."""
+    manifest, bands, indices = sweep.manifest, sweep.bands, sweep.indices
+    text = (f"Sensitivity: {int(manifest['runs']):,} runs of {manifest['scenario']} "
+            f"({_METHOD_NAMES.get(manifest['method'], manifest['method'])}, {len(manifest['vary'])} "
+            "parameters varied)")
+    year = KEY_YEARS[-1]
+    row = bands[(bands["variable"] == SHARE) & (bands["year"] == year)]
+    pairs = _percentile_pairs(bands)
+    if row.empty or not pairs:
+        return text + "; see Sensitivity."
+    lo, hi = pairs[0]
+    row = row.iloc[0]
+    text += (f" put compute spending at {_percent(row[f'p{lo}'])} to {_percent(row[f'p{hi}'])} of GDP in {year} "
+             f"({lo}th to {hi}th percentile; median {_percent(row['p50'])})")
+    column = _INDEX_SHOWN[manifest["method"]][0]
+    part = indices[(indices["variable"] == SHARE) & indices[column].notna()]
+    if not part.empty:
+        index_year = min(part["year"].unique(), key=lambda y: (abs(y - year), y))
+        top = part[part["year"] == index_year].sort_values(column, ascending=False).iloc[0]
+        text += (f"; the largest {column.replace('mu_star', 'mu*')} in {index_year} is that of "
+                 f"{top['parameter']} ({fmt(top[column])})")
+    return text + "."
+
+
+def _sensitivity_section(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+                         fans: list[Figure], tornados: list[Figure]) -> Section:
+    from . import sweep as sweeps
+
+    manifest, bands = sweep.manifest, sweep.bands
+    method, name = manifest["method"], manifest["scenario"]
+    vary = manifest["vary"]
+    chosen_how = "the default uncertainty set" if manifest.get("default_set") else "chosen with --vary"
+    blocks: list = [
+        f"How wide the range of outcomes is, and which parameters drive it, from the sweep in "
+        f"{_display_path(sweep.path)}: {int(manifest['runs']):,} runs of scenario {name} by "
+        f"{_METHOD_NAMES.get(method, method)} (N = {manifest['samples']}, seed {manifest['seed']}), varying "
+        f"{len(vary)} parameters ({chosen_how}, "
+        "listed at the end) while every other parameter keeps the scenario's value. Written by sdecon "
+        f"{manifest.get('sdecon_version', '?')}; 'sdecon sweep' and docs/sweep.md say how."]
+    if manifest.get("model_hash") and manifest["model_hash"] != model.model_hash():
+        blocks.append(f"Caution: the sweep ran another version of the model file (SHA-256 "
+                      f"{str(manifest['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}).")
+    if name in runs and dict(sorted(effective[name].items())) != manifest.get("scenario_values"):
+        blocks.append(f"The sweep's values for {name} differ from those of this report's run of it (another "
+                      "calibration, or the scenario file changed), so its run is not drawn on the fan charts.")
+    elif name not in runs:
+        blocks.append(f"The sweep's scenario, {name}, is not among this report's scenarios.")
+    short = bands["runs"].min() if "runs" in bands and len(bands) else manifest["runs"]
+    if short < manifest["runs"]:
+        blocks.append(f"Some runs gave no value in some years (as few as {int(short):,} of "
+                      f"{int(manifest['runs']):,} counted): the percentiles are of the runs that did.")
+    pairs = _percentile_pairs(bands)
+    columns = [f"p{p}" for p in sorted({p for pair in pairs for p in pair} | {50})]
+    rows = []
+    for variable in KEY_VARIABLES:
+        for year in KEY_YEARS:
+            found = bands[(bands["variable"] == variable) & (bands["year"] == year)]
+            if not found.empty:
+                rows.append([f"{variable} ({_key_unit(variable)})", str(year)]
+                            + [_key_value(variable, found.iloc[0][c]) for c in columns])
+    if rows:
+        blocks.append(Heading("Key numbers across the sweep"))
+        blocks.append(Table(["variable", "year"] + [f"{c[1:]}th" if c != "p50" else "median" for c in columns], rows,
+                            numeric=set(range(1, 2 + len(columns))), group_first=True, size=8,
+                            caption="Percentiles over the runs (within 0.5%: the sweep counts values in "
+                                    "log-spaced bins). results.xlsx, sheet 'sensitivity', has every variable "
+                                    "and year, and every index."))
+    blocks.append(Heading("What drives the outcomes"))
+    column, _, label, _ = _INDEX_SHOWN[method]
+    blocks.append(
+        f"Tornado charts: for each key variable, the parameters with the largest {label} in the sweep's index "
+        f"years. " + {"sobol": "ST is the share of the output's variance that goes with the parameter, alone "
+                               "or with others; S1 the share it explains alone.",
+                      "morris": "mu* is the mean absolute change of the output when the parameter moves by one "
+                                "level of its range (a quarter of its quantiles), in the output's unit.",
+                      "mc": "S1 is the share of the output's variance the parameter explains alone, estimated "
+                            "by RBD-FAST; with few runs it is noisy: read the whiskers.",
+                      "lhs": "S1 is the share of the output's variance the parameter explains alone, estimated "
+                             "by RBD-FAST; with few runs it is noisy: read the whiskers."}[method]
+        + " An output whose variance is dominated by a few extreme runs needs many samples (docs/sweep.md).")
+    blocks += tornados
+    blocks.append(Heading("Range of outcomes"))
+    blocks.append("Fan charts: for each public variable, the percentile bands over the runs in every year "
+                  f"and the median. A variable whose bands span more than a factor of {LOG_SPAN:g} is drawn on "
+                  "a logarithmic scale.")
+    blocks += fans
+    blocks.append(Heading("Varied parameters"))
+    vary_rows = _vary_rows(manifest)
+    columns = ["parameter", "distribution", "range", "detail", "unit"]
+    if not any(row[3] for row in vary_rows):       # uniform and loguniform only: no detail to give
+        columns, vary_rows = columns[:3] + columns[4:], [row[:3] + row[4:] for row in vary_rows]
+    blocks.append(Table(columns, vary_rows, size=7,
+                        caption=f"LOW to HIGH as given to --vary (docs/sweep.md, Distributions); index years "
+                                f"{', '.join(map(str, manifest.get('index_years', sweeps.INDEX_YEARS)))}."))
+    return Section("sensitivity", "Sensitivity", blocks)
+
+
+def _optional_sections(calibration: CalibrationInput | None, sweep: SweepInput | None,
+                       runs: dict[str, pd.DataFrame], chosen: Sequence[Scenario] = (),
+                       effective: dict[str, dict] | None = None, first_figure: int = 1) -> list[Section]:
+    """'Model against history' when a calibration is given, 'Sensitivity' when a sweep is:
+    placed between Seed 004 and Assumptions; their figures are numbered from `first_figure`."""
+    effective = effective if effective is not None else {s.name: dict(s.values) for s in chosen}
+    sections = []
+    number = first_figure
+    if calibration is not None:
+        figures = history_figures(calibration, number)
+        number += len(figures)
+        sections.append(_history_section(calibration, list(chosen), figures))
+    if sweep is not None:
+        tornados = tornado_figures(sweep, number)
+        fans = fan_figures(sweep, runs, effective, number + len(tornados))
+        sections.append(_sensitivity_section(sweep, runs, effective, fans, tornados))
+    return sections
 
 
 # --------------------------------------------------------------------------------------
@@ -760,7 +1289,59 @@ def _exact_floats():
         _writer.safe_string = original
 
 
-def _write_excel(path: Path, runs, chosen, sheets, history, sources, manifest) -> None:
+def _cell(value):
+    """A value openpyxl writes as it is: None for NaN and missing, Python numbers for numpy's."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[list]:
+    return [[_cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
+
+
+def _calibration_blocks(calibration: CalibrationInput) -> list[tuple[list[str], list[list]]]:
+    """The 'calibration' sheet: the fitted parameters, the fit, and every residual."""
+    content = calibration.content
+    params = parameter.parameters()
+    stderr = content.get("stderr") or {}
+    unidentified = set(content.get("unidentified") or [])
+    table = [[name, value, _cell(stderr.get(name)), params[name].lower, params[name].upper, params[name].default,
+              params[name].unit, "no" if name in unidentified else "yes"]
+             for name, value in calibration.values.items()]
+    facts = [["file", _display_path(calibration.path)], ["sha256", _sha256(calibration.path)]]
+    facts += [[key, _cell(content.get(key))] for key in
+              ("scenario", "until", "cost", "success", "message", "nfev", "levels", "created", "sdecon_version",
+               "model_hash") if key in content]
+    return [(["parameter", "value", "standard error", "lower", "upper", "default", "unit", "identified"], table),
+            (["item", "value"], facts),
+            (list(calibration.residuals.columns), _frame_rows(calibration.residuals))]
+
+
+def _sensitivity_blocks(sweep: SweepInput, sha256: str) -> list[tuple[list[str], list[list]]]:
+    """The 'sensitivity' sheet: the percentile bands, the indices, the varied parameters, the sweep."""
+    manifest = sweep.manifest
+    keys = ["name", "distribution", "low", "high"]
+    keys += [k for item in manifest["vary"] for k in item if k not in keys]
+    keys = list(dict.fromkeys(keys))
+    vary = [[_cell(item.get(k)) for k in keys] for item in manifest["vary"]]
+    facts = [["directory", _display_path(sweep.path)], ["sha256 (its files)", sha256]]
+    facts += [[key, _cell(manifest.get(key))] for key in
+              ("scenario", "method", "samples", "runs", "seed", "index_years", "default_set", "sdecon_version",
+               "model_hash") if key in manifest]
+    return [(list(sweep.bands.columns), _frame_rows(sweep.bands)),
+            (list(sweep.indices.columns), _frame_rows(sweep.indices)),
+            (["parameter" if k == "name" else k for k in keys], vary),
+            (["item", "value"], facts)]
+
+
+def _write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, calibration=None,
+                 sweep=None) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -777,6 +1358,22 @@ def _write_excel(path: Path, runs, chosen, sheets, history, sources, manifest) -
             sheet.append(row)
         sheet.freeze_panes = "B2"
         for i, width in enumerate(widths or [], start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        return sheet
+
+    def add_tables(title, tables, widths):
+        """Several tables on one sheet, one under the other, a blank row between; the first
+        table's header is row 1, so pandas.read_excel(nrows=...) reads it as it is."""
+        sheet = book.create_sheet(title)
+        for number, (header, rows) in enumerate(tables):
+            if number:
+                sheet.append([])
+            sheet.append(header)
+            for cell in sheet[sheet.max_row]:
+                cell.font = bold
+            for row in rows:
+                sheet.append(row)
+        for i, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         return sheet
 
@@ -801,6 +1398,11 @@ def _write_excel(path: Path, runs, chosen, sheets, history, sources, manifest) -
     add("seed 004", list(compared.columns),
         [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
          for row in compared.astype(object).values.tolist()], [10, 20, 8, 30, 10, 12, 14, 8, 80])
+    if calibration is not None:
+        add_tables("calibration", _calibration_blocks(calibration), [44, 22, 18, 12, 30, 12, 22, 10, 12])
+    if sweep is not None:
+        add_tables("sensitivity", _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
+                   [34, 36, 10, 40, 14, 14, 14, 14, 14, 14, 14])
     add("manifest", ["item", "value"], [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
                                         for k, v in manifest.items()], [20, 120])
     with _exact_floats():
@@ -1062,7 +1664,8 @@ class _Pages:
 
     def figure(self, figure: Figure) -> None:
         self.need(FIGURE_H)
-        self.pages[-1].append(("axes", MARGIN_X + 0.62, self.y + 0.32, CONTENT_W - 0.62 - 1.45,
+        left = 0.62 + 0.85 * figure.label_width     # the PDF draws at 0.85 of the type size
+        self.pages[-1].append(("axes", MARGIN_X + left, self.y + 0.32, CONTENT_W - left - 1.45,
                                FIGURE_H - 1.35, figure.draw))
         self.y += FIGURE_H - 0.45
         self.paragraph(figure.caption, size=8, after=0.25)
@@ -1328,8 +1931,9 @@ def _manifest(chosen, calibration, sweep, command_line, sheets) -> dict:
         "scenarios": [{"name": s.name, "title": s.title, "sheet": sheets[s.name],
                        "files": [{"path": _display_path(p), "sha256": _sha256(p)} for p in _scenario_files(s)]}
                       for s in chosen],
-        "calibration": None if calibration is None else {"path": str(calibration), "sha256": _sha256(calibration)},
-        "sweep": None if sweep is None else {"path": str(sweep), "sha256": _tree_hash(sweep)},
+        "calibration": None if calibration is None else {"path": _display_path(calibration),
+                                                         "sha256": _sha256(calibration)},
+        "sweep": None if sweep is None else {"path": _display_path(sweep), "sha256": _tree_hash(sweep)},
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "command_line": command_line,
         "python": platform.python_version(),
@@ -1364,8 +1968,10 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
 
     Writes report.html, report.pdf, results.xlsx, figures/*.png and *.svg and manifest.json,
     all or nothing. `output_dir` must not exist, be empty, or hold a previous sdecon report
-    (which is replaced). `calibration` (a file) and `sweep` (a directory) add the 'model
-    against history' and 'sensitivity' sections where this version supports them.
+    (which is replaced). `calibration`, a file from `sdecon calibrate --output`, gives every
+    run its fitted values (over the scenario's, as `sdecon run --calibration` does) and adds
+    'Model against history' and the 'calibration' sheet; `sweep`, a directory from `sdecon
+    sweep --output`, adds 'Sensitivity' (fan and tornado charts) and the 'sensitivity' sheet.
     `command_line` is recorded in the manifest (default: this call). Returns the directory.
     Bad input raises SdeconError before anything is written.
     """
@@ -1394,7 +2000,11 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
             raise SdeconError(f"sweep directory {str(sweep)!r} does not exist")
         loaded_sweep = _load_sweep(sweep)
 
-    runs = {s.name: simulation.run(s) for s in chosen}
+    # With a calibration, every run takes its values over the scenario's, as `sdecon run
+    # --calibration` does; `effective` are the values the runs used, for the tables.
+    overrides = loaded_calibration.values if loaded_calibration is not None else {}
+    runs = {s.name: simulation.run(s, overrides) for s in chosen}
+    effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
     sheets = sheet_names([s.name for s in chosen], RESERVED_SHEETS)
     manifest = _manifest(chosen, calibration, sweep,
                          command_line or _default_command_line(scenario_names, output_dir, calibration, sweep),
@@ -1414,12 +2024,17 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         svgs = {f.key: _save_figure(f, built / "figures") for f in figures}
         history = historical_data()
         sources = data_sources(history)
-        body = [_scenarios_section(chosen), _comparison_section(figures), _seed004_section(),
-                *_optional_sections(loaded_calibration, loaded_sweep, runs),
-                _assumptions_section(chosen), _data_section(sources), _manifest_section(manifest)]
-        sections = [_summary_section(runs, chosen, calibration), *body]
+        optional = _optional_sections(loaded_calibration, loaded_sweep, runs, chosen,
+                                      {s.name: s.values for s in effective}, len(figures) + 1)
+        for section in optional:
+            svgs.update({b.key: _save_figure(b, built / "figures") for b in section.blocks if isinstance(b, Figure)})
+        body = [_scenarios_section(effective, loaded_calibration), _comparison_section(figures), _seed004_section(),
+                *optional, _assumptions_section(effective, loaded_calibration), _data_section(sources),
+                _manifest_section(manifest)]
+        sections = [_summary_section(runs, effective, loaded_calibration, loaded_sweep), *body]
         (built / "report.html").write_text(_html(sections, svgs, meta), encoding="utf-8")
-        _write_excel(built / "results.xlsx", runs, chosen, sheets, history, sources, manifest)
+        _write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
+                     loaded_calibration, loaded_sweep)
         manifest["pdf_pages"] = _write_pdf(built / "report.pdf", sections, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])

@@ -8,6 +8,7 @@ checked many ways; the error tests stop before any run.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -21,6 +22,8 @@ import pandas as pd
 import pytest
 
 import sdecon
+import sdecon.calibration
+import sdecon.sweep
 from sdecon import cli, model, report
 from sdecon.errors import SdeconError
 
@@ -208,24 +211,29 @@ def test_html_escapes_all_text():
 # ------------------------------------------------------------------------------ PDF
 
 
-def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
-    pdf = built / "report.pdf"
-    plan = manifest["pdf_pages"]
-    assert list(plan) == list(SECTION_TITLES)
+def _check_pdf_sections(pdf: Path, plan: dict, titles: dict) -> None:
+    """The sections in order, tiling the pages; each starts a page with its title, and each
+    further page of it says '(continued)'."""
+    assert list(plan) == list(titles)
     assert plan["summary"] == [1, 1], "the summary is one page, the first"
     pages = [p for span in plan.values() for p in range(span[0], span[1] + 1)]
     assert pages == list(range(1, _pdf_page_count(pdf) + 1)), "sections tile the pages in order"
-    first = _pdftotext(pdf, 1)
-    assert "Summary" in first and "Key numbers" in first and "What separates the scenarios" in first
-    for text in [*SCENARIOS, *report.KEY_VARIABLES, *map(str, report.KEY_YEARS)]:
-        assert text in first
     for section_id, (start, end) in plan.items():
-        title = SECTION_TITLES[section_id]
+        title = titles[section_id]
         lines = [line.strip() for line in _pdftotext(pdf, start).splitlines() if line.strip()]
         assert title in lines[:4], (title, lines[:4])   # under the report's title on page 1
         for page in range(start + 1, end + 1):
             lines = [line.strip() for line in _pdftotext(pdf, page).splitlines() if line.strip()]
             assert lines[0] == f"{title} (continued)"
+
+
+def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
+    pdf = built / "report.pdf"
+    first = _pdftotext(pdf, 1)
+    assert "Summary" in first and "Key numbers" in first and "What separates the scenarios" in first
+    for text in [*SCENARIOS, *report.KEY_VARIABLES, *map(str, report.KEY_YEARS)]:
+        assert text in first
+    _check_pdf_sections(pdf, manifest["pdf_pages"], SECTION_TITLES)
 
 
 def test_pdf_metadata(built, manifest):
@@ -369,11 +377,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert (tmp_path / "file").read_text() == "mine"
     _expect_error("calibration file .* does not exist", ["baseline"], out, calibration=tmp_path / "no.json")
     _expect_error("sweep directory .* does not exist", ["baseline"], out, sweep=tmp_path / "nosweep")
-    (tmp_path / "fit.json").write_text("{}")
-    _expect_error("'model against history' section is not available", ["baseline"], out,
-                  calibration=tmp_path / "fit.json")
-    _expect_error("'sensitivity' section .* is not available", ["baseline"], out, sweep=tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "fit.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_an_existing_directory_is_replaced_only_if_it_is_a_previous_report(tmp_path, built):
@@ -457,3 +461,258 @@ def test_sdecon_report_on_the_command_line(tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith("sdecon: error: unknown scenario 'nope'") and error.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------------ calibration and sweep
+#
+# A second report, given the committed calibration and a small sweep: on baseline (which
+# takes that calibration in its file already) and on a scenario that takes none, so that the
+# calibration's effect on the runs shows. Two comparison figures are enough here (the first
+# report checks them all); the new sections are built in full.
+
+CALIBRATION = sdecon.calibration.BASELINE
+FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "scenarios", "comparison", "seed004")},
+               "history": "Model against history", "sensitivity": "Sensitivity",
+               **{k: v for k, v in SECTION_TITLES.items() if k in ("assumptions", "data", "manifest")}}
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    """A small Monte Carlo sweep of the baseline over the default uncertainty set (a few seconds)."""
+    out = tmp_path_factory.mktemp("sweep") / "mc"
+    sdecon.sweep.sweep("baseline", method="mc", samples=64, seed=1, output=out, figures=False, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def uncalibrated(tmp_path_factory):
+    """A scenario that takes no calibration of its own."""
+    path = tmp_path_factory.mktemp("scenario") / "plain.toml"
+    path.write_text('name = "plain"\ntitle = "Documented defaults, no calibration"\n'
+                    'story = "Every parameter at its documented default but one."\n\n'
+                    '[parameters]\n"Elasticity of Substitution" = 1.4\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory, sweep_dir, uncalibrated):
+    """The report with --calibration and --sweep, written by the CLI handler."""
+    out = tmp_path_factory.mktemp("full") / "report"
+    with pytest.MonkeyPatch.context() as patch:
+        figures = report.comparison_figures
+        patch.setattr(report, "comparison_figures", lambda runs: figures(runs)[:2])
+        args = _parser().parse_args(["report", "--scenarios", f"baseline,{uncalibrated}", "--calibration",
+                                     str(CALIBRATION), "--sweep", str(sweep_dir), "--output", str(out)])
+        args.handler(args)
+    return out
+
+
+@pytest.fixture(scope="module")
+def full_manifest(full):
+    return json.loads((full / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return json.loads(CALIBRATION.read_text(encoding="utf-8"))
+
+
+def _tables(path: Path, sheet: str) -> list[pd.DataFrame]:
+    """The tables stacked on one sheet (a blank row between), each with its header row."""
+    raw = pd.read_excel(path, sheet_name=sheet, header=None, engine="openpyxl")
+    blank = raw.isna().all(axis=1).to_numpy()
+    tables, start = [], 0
+    for end in [*np.flatnonzero(blank), len(raw)]:
+        if end > start:
+            block = raw.iloc[start:end]
+            header = [str(c) for c in block.iloc[0]]
+            tables.append(block.iloc[1:].set_axis(header, axis=1).dropna(axis=1, how="all").reset_index(drop=True))
+        start = end + 1
+    return tables
+
+
+def test_full_report_sections_in_the_html(full, fit):
+    page = (full / "report.html").read_text(encoding="utf-8")
+    for section_id, title in FULL_TITLES.items():
+        assert f'<section id="{section_id}">\n<h2>{title}</h2>' in page
+    positions = [page.index(f'<section id="{s}">') for s in FULL_TITLES]
+    assert positions == sorted(positions), "Seed 004, then the new sections, then Assumptions"
+    history = page[page.index('<section id="history">'):page.index('<section id="sensitivity">')]
+    for name in fit["parameters"]:
+        assert html.escape(name) in history
+    assert "not identified" in history and fit["unidentified"]
+    assert "Errors by series" in history and "data through" in history
+    sensitivity = page[page.index('<section id="sensitivity">'):page.index('<section id="assumptions">')]
+    assert "64 runs of scenario baseline by Monte Carlo" in sensitivity and "seed 1" in sensitivity
+    assert "Varied parameters" in sensitivity and "What drives the outcomes" in sensitivity
+    summary = page[:page.index('<section id="scenarios">')]
+    assert "Calibration: every scenario takes the 8 values fitted in sdecon/calibrations/baseline-2024.json" in summary
+    assert "Sensitivity: 64 runs of baseline" in summary
+    # Still self-contained: every figure inline, nothing fetched.
+    found = _References()
+    found.feed(page)
+    assert not [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
+    assert not {"script", "iframe", "object", "embed", "img"} & set(found.tags)
+    assert found.tags.count("svg") == len(list((full / "figures").glob("*.svg")))
+
+
+def test_full_report_pdf_sections_each_start_a_page(full, full_manifest):
+    _check_pdf_sections(full / "report.pdf", full_manifest["pdf_pages"], FULL_TITLES)
+    start = full_manifest["pdf_pages"]["history"][0]
+    assert "Fitted parameters" in _pdftotext(full / "report.pdf", start)
+
+
+def test_full_report_manifest_records_the_calibration_and_the_sweep(full, full_manifest, sweep_dir):
+    assert full_manifest["calibration"] == {"path": "sdecon/calibrations/baseline-2024.json",
+                                            "sha256": report._sha256(CALIBRATION)}
+    assert full_manifest["sweep"]["sha256"] == report._tree_hash(sweep_dir)
+    assert "--calibration" in full_manifest["command_line"] and "--sweep" in full_manifest["command_line"]
+    written = sorted(p.relative_to(full).as_posix() for p in full.rglob("*") if p.is_file())
+    assert full_manifest["files"] == written
+
+
+def test_excel_calibration_sheet_equals_the_file(full, fit):
+    parameters, facts, residuals = _tables(full / "results.xlsx", "calibration")
+    assert list(parameters["parameter"]) == list(fit["parameters"])
+    assert [float(v) for v in parameters["value"]] == list(fit["parameters"].values())      # exactly
+    assert [float(v) for v in parameters["standard error"]] == [fit["stderr"][n] for n in fit["parameters"]]
+    assert dict(zip(parameters["parameter"], parameters["identified"])) == {
+        n: "no" if n in fit["unidentified"] else "yes" for n in fit["parameters"]}
+    assert dict(zip(facts["item"], facts["value"]))["until"] == fit["until"]
+    expected = pd.DataFrame(fit["residuals"])
+    assert list(residuals.columns) == list(expected.columns)
+    for column in ("year", "observed", "modelled", "log_error", "weight"):
+        assert [float(v) for v in residuals[column]] == list(expected[column].astype(float)), column
+    assert list(residuals["series"]) == list(expected["series"])
+
+
+def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
+    bands, indices, vary, facts = _tables(full / "results.xlsx", "sensitivity")
+    expected = pd.read_parquet(sweep_dir / "summary_bands.parquet")
+    assert list(bands.columns) == list(expected.columns) and len(bands) == len(expected)
+    bands = bands.astype({c: float for c in expected.columns if c.startswith("p")})
+    pd.testing.assert_frame_equal(bands[[c for c in expected if c.startswith("p")]],
+                                  expected[[c for c in expected if c.startswith("p")]], check_exact=True,
+                                  check_dtype=False)
+    assert list(bands["variable"]) == list(expected["variable"])
+    assert [int(y) for y in bands["year"]] == list(expected["year"])
+    on_disk = pd.read_csv(sweep_dir / "summary_bands.csv")
+    assert np.allclose(bands["p50"].astype(float), on_disk["p50"], rtol=1e-12, atol=0)
+    index_file = pd.read_parquet(sweep_dir / "indices.parquet")
+    assert list(indices.columns) == list(index_file.columns) and len(indices) == len(index_file)
+    for column in ("S1", "S1_conf"):
+        got, want = indices[column].astype(float).to_numpy(), index_file[column].to_numpy()
+        assert np.array_equal(got, want, equal_nan=True), column
+    manifest = json.loads((sweep_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert list(vary["parameter"]) == [v["name"] for v in manifest["vary"]]
+    assert dict(zip(facts["item"], facts["value"]))["method"] == "mc"
+
+
+def test_runs_take_the_calibrated_values(full, full_manifest, uncalibrated):
+    values = sdecon.calibration.load(CALIBRATION)
+    sheets = pd.read_excel(full / "results.xlsx", sheet_name=None, engine="openpyxl")
+    entry = next(e for e in full_manifest["scenarios"] if e["name"] == "plain")
+    sheet = sheets[entry["sheet"]].set_index("year")
+    sheet.columns = [re.sub(r" \[.*\]$", "", c) for c in sheet.columns]
+    calibrated = sdecon.run(str(uncalibrated), values)[list(sdecon.PUBLIC_VARIABLES)]
+    pd.testing.assert_frame_equal(sheet.astype(float), calibrated, check_exact=True, check_names=False)
+    plain = sdecon.run(str(uncalibrated))
+    assert sheet.loc[2040, "Compute Spending"] != plain.loc[2040, "Compute Spending"]
+    params = sheets["parameters"].set_index("parameter")
+    for name, value in values.items():
+        assert params.loc[name, "plain"] == value
+
+
+def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir):
+    loaded = report._load_calibration(CALIBRATION)
+    swept = report._load_sweep(sweep_dir)
+    history = report.history_figures(loaded)
+    fans = report.fan_figures(swept, {}, {})
+    tornados = report.tornado_figures(swept)
+    assert len(history) == loaded.residuals["series"].nunique()
+    assert sorted(f.title for f in fans) == sorted(f"{v}: range over the sweep" for v in sdecon.PUBLIC_VARIABLES)
+    assert [f.title for f in tornados] == [f"Sensitivity of {v}" for v in report.KEY_VARIABLES]
+    for figure in [*history, *fans, *tornados]:
+        fig = report.render_figure(figure)
+        try:
+            (ax,) = fig.axes
+            assert ax.get_title().startswith(figure.title)
+            assert ax.get_legend() is not None
+            if figure in tornados:
+                assert ax.get_xlabel() == "first-order index S1, RBD-FAST (fraction of variance)"
+                assert ax.get_ylabel() == "parameter"
+                assert len(ax.get_yticklabels()) == report.TORNADO_TOP
+            else:
+                assert ax.get_xlabel() == "year" and ax.get_ylabel()
+        finally:
+            report._pyplot().close(fig)
+        for ext in ("png", "svg"):
+            assert (full / "figures" / f"{figure.key}.{ext}").stat().st_size > 1000, figure.key
+        svg = html.unescape((full / "figures" / f"{figure.key}.svg").read_text(encoding="utf-8"))
+        assert figure.title in svg
+        assert (">parameter<" if figure in tornados else ">year<") in svg
+    for figure in fans:
+        variable = figure.title.split(":")[0]
+        assert f">{report.unit(variable)}<" in (full / "figures" / f"{figure.key}.svg").read_text(encoding="utf-8")
+    units = dict(zip(loaded.residuals["series"], loaded.residuals["unit"]))
+    for figure in history:
+        fig = report.render_figure(figure)
+        try:
+            series = next(s for s in units if figure.key == f"history-{report._slug(s)}")
+            assert fig.axes[0].get_ylabel() == report._short_unit(units[series])
+        finally:
+            report._pyplot().close(fig)
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_tornado_shows_each_methods_index(method):
+    """Synthetic indices: sobol draws ST with S1 marked, morris mu* in the output's unit."""
+    columns = {"sobol": ["S1", "S1_conf", "ST", "ST_conf"],
+               "morris": ["mu_star", "mu_star_conf", "sigma", "mu"]}[method]
+    rows = [{"output": f"{report.SHARE}@{y}", "variable": report.SHARE, "year": y, "unit": "Dmnl",
+             "parameter": p, **{c: 0.1 * (k + 1) for c in columns}}
+            for y in (2030, 2050) for k, p in enumerate(["Hardware Growth Rate", "Elasticity of Substitution"])]
+    swept = report.SweepInput(Path("."), {"method": method, "runs": 10, "scenario": "baseline"}, pd.DataFrame(),
+                              pd.DataFrame(rows))
+    (figure,) = report.tornado_figures(swept)
+    fig = report.render_figure(figure)
+    try:
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels[:2] == ["2030", "2050"]
+        if method == "sobol":
+            assert ax.get_xlabel() == "total-order Sobol' index ST (fraction of variance)"
+            assert labels[-1].startswith("S1")
+        else:
+            assert ax.get_xlabel() == f"mu*, mean absolute elementary effect ({report.unit(report.SHARE)})"
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["Elasticity of Substitution", "Hardware Growth Rate"]
+    finally:
+        report._pyplot().close(fig)
+
+
+def test_bad_calibration_or_sweep_is_one_line_and_writes_nothing(tmp_path, sweep_dir, capsys):
+    out = tmp_path / "out"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "notjson.json").write_text("{oops", encoding="utf-8")
+    _expect_error("is not valid JSON", ["baseline"], out, calibration=bad / "notjson.json")
+    (bad / "empty.json").write_text("{}", encoding="utf-8")
+    _expect_error("has no \"parameters\" object", ["baseline"], out, calibration=bad / "empty.json")
+    (bad / "bounds.json").write_text(json.dumps({"parameters": {"Cloud Shift Rate": 99}}), encoding="utf-8")
+    _expect_error("Cloud Shift Rate = 99 is out of bounds", ["baseline"], out, calibration=bad / "bounds.json")
+    (bad / "bare.json").write_text(json.dumps({"parameters": {"Cloud Shift Rate": 0.1}}), encoding="utf-8")
+    _expect_error("has no \"residuals\" records", ["baseline"], out, calibration=bad / "bare.json")
+    _expect_error("holds no sweep", ["baseline"], out, sweep=bad)
+    broken = tmp_path / "broken"
+    shutil.copytree(sweep_dir, broken)
+    (broken / "summary_bands.parquet").write_bytes(b"not parquet")
+    _expect_error("sweep directory .* cannot be read", ["baseline"], out, sweep=broken)
+    # The command line: one line on stderr, exit code 2, no output
+    assert cli.main(["report", "--scenarios", "baseline", "--calibration", str(bad / "bare.json"),
+                     "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("sdecon: error: calibration file") and error.count("\n") == 1
+    assert cli.main(["report", "--scenarios", "baseline", "--sweep", str(tmp_path / "none"), "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("sdecon: error: sweep directory") and error.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "broken"]
