@@ -836,8 +836,8 @@ def _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, wor
         write_all([(directory / _MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))])
         done = set()
     todo = [i for i in range(batches) if i not in done]
-    log(f"sweep: {runs:,} runs ({method}, {len(uncertain)} parameters, seed {seed}) in "
-        f"{batches} batches of up to {batch_size:,}"
+    log(f"sweep: {runs:,} runs ({method}, {_plural(len(uncertain), 'parameter')}, seed {seed}) in "
+        f"{_plural(batches, 'batch')} of up to {batch_size:,}"
         + (f"; {len(done)} already on disk" if resuming else ""))
     base = {k: v for k, v in chosen.values.items() if k not in names}
     timings["prepare"] = time.perf_counter() - clock
@@ -901,6 +901,10 @@ def _bar():
         monitor_interval = 0  # no monitor thread: the local executor forks after this
 
     return Bar
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
 
 
 def _batch_rows(index: int, batch_size: int, runs: int) -> int:
@@ -1132,9 +1136,6 @@ def handle(args) -> None:
                    args.resume, output=args.output, batch_size=args.batch_size,
                    years=args.years or INDEX_YEARS, workers=args.workers, figures=not args.no_figures,
                    log=log)
-    def batches(n: int) -> str:
-        return f"{n} batch" + ("" if n == 1 else "es")
-
-    done = f"computed {batches(result.computed)}" + (f", {result.skipped} on disk" if result.skipped else "")
+    done = f"computed {_plural(result.computed, 'batch')}" + (f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
         f"indices.csv" + (", figures/" if not args.no_figures else ""))
