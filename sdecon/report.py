@@ -820,7 +820,7 @@ def _draw_history(table: pd.DataFrame, title: str, ylabel: str, log: bool, trend
     values = pd.concat([table["observed"], table["modelled"].dropna()])
 
     def draw(ax, scale: float = 1.0) -> None:
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator
         ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
                 label="model, level fitted" if trend else "model")
         ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * scale,
@@ -829,7 +829,11 @@ def _draw_history(table: pd.DataFrame, title: str, ylabel: str, log: bool, trend
         ax.set_xlabel("year", fontsize=9 * scale)
         ax.set_ylabel(ylabel, fontsize=9 * scale)
         ax.tick_params(labelsize=8 * scale)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if table["year"].max() - table["year"].min() >= 4:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        else:             # a short span of dates given as fractions of a year: half years
+            ax.xaxis.set_major_locator(MultipleLocator(0.5))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
         _y_scale(ax, log, values)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(title="history", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
@@ -1648,9 +1652,10 @@ class _Pages:
             self.y += leading
         self.y += after
 
-    def heading(self, text: str) -> None:
+    def heading(self, text: str, keep: float = 0.0) -> None:
+        """A heading, on the page of what follows it (`keep` inches of it, at least 0.75)."""
         size = self.body + 2.5
-        self.need(0.75)          # keep a heading with what follows it
+        self.need(max(0.75, keep + 0.06 + size * 1.3 / 72 + 0.05))
         self.y += 0.06
         for line in _wrap(text, CONTENT_W, size, bold=True):
             self.text(MARGIN_X, self.y, line, size, bold=True)
@@ -1670,6 +1675,21 @@ class _Pages:
         self.y += FIGURE_H - 0.45
         self.paragraph(figure.caption, size=8, after=0.25)
 
+    def keep_height(self, table: Table) -> float:
+        """The height a table needs before it starts: all of it when it is short (a third of a
+        page at most: it is kept on one page), else its header and two rows."""
+        size, leading = table.size, table.size * 1.28 / 72
+        pad = 0.026 if table.size >= 8 else 0.045
+        widths = self._column_widths(table, size, pad)
+        header_h = max(len(_wrap(c, w - 2 * pad, size, bold=True)) for c, w in zip(table.columns, widths)) \
+            * leading + 2 * pad
+        total = header_h + sum(
+            max(len(_wrap(v, w - 2 * pad, size)) for v, w in zip(row, widths)) * leading + 2 * pad
+            + (len(_wrap(table.notes[r], sum(widths) - 2 * pad, size - 0.5)) * (size - 0.5) * 1.28 / 72 + pad
+               if table.notes and table.notes[r] else 0)
+            for r, row in enumerate(table.rows))
+        return total if total <= (PAGE_H - MARGIN_TOP - MARGIN_BOTTOM) / 3 else header_h + 2 * leading + 2 * pad
+
     def table(self, table: Table) -> None:
         size, leading = table.size, table.size * 1.28 / 72
         pad = 0.026 if table.size >= 8 else 0.045
@@ -1683,7 +1703,7 @@ class _Pages:
             self.y += header_h
             self.line(MARGIN_X, MARGIN_X + sum(widths), self.y, 0.9, "0.45")
 
-        self.need(header_h + 2 * leading + 2 * pad)
+        self.need(self.keep_height(table))   # a short table on one page; a long one continues
         draw_header()
         previous = None
         for r, row in enumerate(table.rows):
@@ -1773,11 +1793,12 @@ def _layout(sections: list[Section], footer: str, title_block: tuple[str, str]) 
     plan = {}
     for number, section in enumerate(sections):
         first = pages.section_start(section, title_block if number == 0 else None)
-        for block in section.blocks:
+        for index, block in enumerate(section.blocks):
             if isinstance(block, str):
                 pages.paragraph(block)
             elif isinstance(block, Heading):
-                pages.heading(block.text)
+                after = section.blocks[index + 1] if index + 1 < len(section.blocks) else None
+                pages.heading(block.text, pages.keep_height(after) if isinstance(after, Table) else 0.0)
             elif isinstance(block, Bullets):
                 pages.bullets(block.items)
             elif isinstance(block, Table):
