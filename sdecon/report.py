@@ -966,7 +966,7 @@ _INDEX_SHOWN = {
     "mc": ("S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
     "lhs": ("S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
 }
-_METHOD_NAMES = {"mc": "Monte Carlo", "lhs": "Latin hypercube", "sobol": "Sobol' (Saltelli's scheme)",
+_METHOD_NAMES = {"mc": "Monte Carlo", "lhs": "Latin hypercube", "sobol": "Saltelli's Sobol' scheme",
                  "morris": "Morris elementary effects"}
 TORNADO_TOP = 10          # parameters a tornado chart shows
 
