@@ -41,6 +41,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -48,6 +49,9 @@ from . import __version__, model, parameter, scenarios, seed004, simulation
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 from .scenarios import Scenario
+
+if TYPE_CHECKING:  # pyplot is imported only when drawing, to keep the CLI quick to start
+    import matplotlib.pyplot as plt
 
 GENERATOR = "sdecon report"
 KEY_VARIABLES = ("Compute Spending Share of GDP", "Compute Spending", "Datacenter Capex",

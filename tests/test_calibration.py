@@ -9,7 +9,6 @@ import pytest
 
 import sdecon
 from sdecon import calibration, cli, data, engine
-from sdecon.errors import SdeconError
 
 TRUTH = {  # values away from the defaults, each one the data speak to
     "AI Share of Addressable Spending at Base Year": 0.03,
