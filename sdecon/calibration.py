@@ -161,20 +161,37 @@ def summarise(residuals: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def read(path: str | Path) -> dict:
+    """A saved calibration's whole content, its "parameters" checked against the model's
+    bounds; one-line SdeconError naming the file otherwise."""
+    name = f"calibration file {str(path)!r}"
+    path = Path(path)
+    if not path.exists():
+        raise SdeconError(f"{name} not found")
+    if path.is_dir():
+        raise SdeconError(f"{name} is a directory, not a JSON file")
+    try:
+        content = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} "
+                          f"column {error.colno}") from None
+    except UnicodeDecodeError:
+        raise SdeconError(f"{name} is not valid JSON: not UTF-8 text") from None
+    except OSError as error:
+        raise SdeconError(f"{name} cannot be read: {error.strerror or error}") from None
+    expected = 'expected {"parameters": {"Vensim Name": value, ...}}'
+    if not isinstance(content, dict) or "parameters" not in content:
+        raise SdeconError(f"{name} has no \"parameters\" object; {expected}")
+    values = content["parameters"]
+    if not isinstance(values, dict):
+        raise SdeconError(f"{name}: \"parameters\" is a {type(values).__name__}, not an object; {expected}")
+    content["parameters"] = parameter.validate(values, name)
+    return content
+
+
 def load(path: str | Path) -> dict[str, float]:
     """The parameter values of a saved calibration, checked against the model's bounds."""
-    path = Path(path)
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SdeconError(f"calibration file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SdeconError(f"calibration file {str(path)!r} is not valid JSON: {error}") from None
-    values = content.get("parameters") if isinstance(content, dict) else None
-    if not isinstance(values, dict) or not values:
-        raise SdeconError(f"calibration file {str(path)!r} has no \"parameters\" object; "
-                          "expected {\"parameters\": {\"Vensim Name\": value, ...}}")
-    return parameter.validate(values, f"calibration {path.name}")
+    return read(path)["parameters"]
 
 
 # --- observations ---------------------------------------------------------------------

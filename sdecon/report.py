@@ -222,15 +222,8 @@ def _draw_variable(runs: dict[str, pd.DataFrame], variable: str) -> Callable:
         for index, (name, frame) in enumerate(runs.items()):
             ax.plot(frame.index, frame[variable], label=name, linewidth=1.6, **_style(index))
         _base_year_line(ax, scale)
-        ax.set_title(f"{variable}" + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
-        ax.set_xlabel("year", fontsize=9 * scale)
-        ax.set_ylabel(unit(variable), fontsize=9 * scale)
-        ax.tick_params(labelsize=8 * scale)
-        _y_scale(ax, log, values)
-        ax.grid(True, which="major", alpha=0.3)
+        _label_time_axes(ax, scale, f"{variable}", unit(variable), log, values, "scenario")
         ax.margins(x=0.01)
-        ax.legend(title="scenario", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  fontsize=8 * scale, title_fontsize=8 * scale)
     return draw
 
 
@@ -244,6 +237,20 @@ def _y_scale(ax, log: bool, values) -> None:
         ax.yaxis.set_minor_formatter(NullFormatter())
     elif pd.Series(values, dtype=float).abs().max() >= 10_000:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _label_time_axes(ax, scale: float, title: str, ylabel: str, log: bool, values,
+                     legend_title: str) -> None:
+    """Title (saying when the scale is logarithmic), axis labels, y scale, grid and a legend
+    beside the plot: what every chart over years shares."""
+    ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
+    ax.set_xlabel("year", fontsize=9 * scale)
+    ax.set_ylabel(ylabel, fontsize=9 * scale)
+    ax.tick_params(labelsize=8 * scale)
+    _y_scale(ax, log, values)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              fontsize=8 * scale, title_fontsize=8 * scale)
 
 
 def _base_year_line(ax, scale: float) -> None:
@@ -741,8 +748,8 @@ def _load_calibration(path: Path) -> CalibrationInput:
     from . import calibration as fitting
 
     path = Path(path)
-    values = fitting.load(path)        # the file's values, checked: what `sdecon run --calibration` uses
-    content = json.loads(path.read_text(encoding="utf-8"))
+    content = fitting.read(path)       # values checked: what `sdecon run --calibration` uses
+    values = content["parameters"]
     records = content.get("residuals")
     if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
         raise SdeconError(f"calibration file {str(path)!r} has no \"residuals\" records to set the model "
@@ -829,19 +836,12 @@ def _draw_history(table: pd.DataFrame, title: str, ylabel: str, log: bool, trend
                 label="model, level fitted" if trend else "model")
         ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * scale,
                 color="black", zorder=3, label="observed")
-        ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
-        ax.set_xlabel("year", fontsize=9 * scale)
-        ax.set_ylabel(ylabel, fontsize=9 * scale)
-        ax.tick_params(labelsize=8 * scale)
         if table["year"].max() - table["year"].min() >= 4:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:             # a short span of dates given as fractions of a year: half years
             ax.xaxis.set_major_locator(MultipleLocator(0.5))
             ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-        _y_scale(ax, log, values)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(title="history", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  fontsize=8 * scale, title_fontsize=8 * scale)
+        _label_time_axes(ax, scale, title, ylabel, log, values, "history")
     return draw
 
 
@@ -996,16 +996,9 @@ def _draw_fan(rows: pd.DataFrame, variable: str, runs: int, run: pd.Series | Non
         if run is not None:
             ax.plot(run.index, run.to_numpy(), color="black", linewidth=1.1, linestyle="--", label=f"{run_name} run")
         _base_year_line(ax, scale)
-        ax.set_title(f"{variable}: range over the sweep" + (" (log scale)" if log else ""),
-                     fontsize=11 * scale, pad=12 * scale)
-        ax.set_xlabel("year", fontsize=9 * scale)
-        ax.set_ylabel(unit(variable), fontsize=9 * scale)
-        ax.tick_params(labelsize=8 * scale)
-        _y_scale(ax, log, values)
-        ax.grid(True, which="major", alpha=0.3)
+        _label_time_axes(ax, scale, f"{variable}: range over the sweep", unit(variable), log, values,
+                         f"{runs:,} runs")
         ax.margins(x=0.01)
-        ax.legend(title=f"{runs:,} runs", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  fontsize=8 * scale, title_fontsize=8 * scale)
     return draw
 
 
@@ -2110,22 +2103,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m sdecon.report ...`: the `report` subcommand on its own."""
-    from .cli import _Parser
+    """`python -m sdecon.report ...`: the `report` subcommand on its own, as `sdecon.cli.main`."""
+    from .cli import main as cli_main
 
-    parser = _Parser(prog="sdecon")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add_parser(commands)
-    try:
-        args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
-        args.handler(args)
-    except SdeconError as error:
-        print(f"sdecon: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("sdecon: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return cli_main(["report", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -15,42 +15,13 @@ the scenario's.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
 from pathlib import Path
 
-from . import data, parameter
-from .errors import SdeconError
+from . import data
 from .output import TABLE_FORMATS, check_writable, table_writer, write_all
 from .simulation import run
-
-
-def read_calibration(path: str | Path) -> dict[str, float]:
-    """The parameter values of a calibration JSON file, checked against the model."""
-    name = f"calibration file {str(path)!r}"
-    path = Path(path)
-    if not path.exists():
-        raise SdeconError(f"{name} not found")
-    if path.is_dir():
-        raise SdeconError(f"{name} is a directory, not a JSON file")
-    try:
-        content = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} "
-                          f"column {error.colno}") from None
-    except UnicodeDecodeError:
-        raise SdeconError(f"{name} is not valid JSON: not UTF-8 text") from None
-    except OSError as error:
-        raise SdeconError(f"{name} cannot be read: {error.strerror or error}") from None
-    expected = 'expected {"parameters": {"Vensim Name": value, ...}}'
-    if not isinstance(content, dict) or "parameters" not in content:
-        raise SdeconError(f"{name} has no \"parameters\" object; {expected}")
-    values = content["parameters"]
-    if not isinstance(values, dict):
-        raise SdeconError(f"{name}: \"parameters\" is a {type(values).__name__}, not an object; {expected}")
-    return parameter.validate(values, name)
 
 
 def validate(data_path: str | Path, calibration_path: str | Path | None = None,
@@ -63,7 +34,9 @@ def validate(data_path: str | Path, calibration_path: str | Path | None = None,
     `.outside`, `.summary()`, `.rms`. Bad input raises a one-line SdeconError.
     """
     observations = data.add_derived(data.read_observations(data_path))
-    overrides = read_calibration(calibration_path) if calibration_path is not None else {}
+    from .calibration import load as load_calibration  # scipy: only when a file is given
+
+    overrides = load_calibration(calibration_path) if calibration_path is not None else {}
     return data.compare(run(scenario, overrides), observations)
 
 
@@ -148,25 +121,10 @@ def handle(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`sdecon validate ARGS` on its own (argv without the word 'validate'): one-line
-    errors on stderr with exit code 2, as `sdecon.cli.main`."""
-    from .cli import _Parser
+    """`sdecon validate ARGS` on its own (argv without the word 'validate'), as `sdecon.cli.main`."""
+    from .cli import main as cli_main
 
-    parser = _Parser(prog="sdecon")
-    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
-    try:
-        args = parser.parse_args(["validate", *(sys.argv[1:] if argv is None else argv)])
-        args.handler(args)
-    except SdeconError as error:
-        print(f"sdecon: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("sdecon: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    return 0
+    return cli_main(["validate", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

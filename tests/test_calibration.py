@@ -117,7 +117,7 @@ def test_a_calibration_file_is_used_by_run(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
+    (None, "not found"),
     ("{not json", "is not valid JSON"),
     ('{"values": {}}', 'has no "parameters" object'),
     ('{"parameters": {"Cloud Shift": 0.2}}', "Cloud Shift"),

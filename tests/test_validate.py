@@ -9,7 +9,8 @@ import pytest
 import sdecon
 from sdecon import cli, data
 from sdecon.errors import SdeconError
-from sdecon.validate import add_parser, main, read_calibration, validate
+from sdecon.calibration import load as load_calibration
+from sdecon.validate import add_parser, main, validate
 
 HEADER = "year,series,value,unit,source,confidence\n"
 ROWS = (
@@ -49,7 +50,7 @@ def test_a_calibration_overrides_the_scenario(tmp_path, observations):
     share = 0.004
     path = _calibration(tmp_path, {"parameters": {"Conventional Datacenter Capex Share of GDP": share},
                                    "objective": 1.23, "fitted_on": ["global_datacenter_capex_delloro"]})
-    assert read_calibration(path) == {"Conventional Datacenter Capex Share of GDP": share}
+    assert load_calibration(path) == {"Conventional Datacenter Capex Share of GDP": share}
     result = validate(observations, calibration_path=path, scenario="baseline")
     row = result.table.iloc[0]
     assert row["series"] == "global_datacenter_capex_delloro" and row["year"] == 2022
@@ -75,13 +76,13 @@ def test_bad_calibrations_are_one_line_errors(tmp_path, case):
     content, expected = BAD_CALIBRATIONS[case]
     path = _calibration(tmp_path, content)
     with pytest.raises(SdeconError) as error:
-        read_calibration(path)
+        load_calibration(path)
     message = str(error.value)
     assert "\n" not in message and path in message
     for part in expected:
         assert part in message
     with pytest.raises(SdeconError, match="not found"):
-        read_calibration(tmp_path / "missing.json")
+        load_calibration(tmp_path / "missing.json")
 
 
 def test_the_command_prints_the_comparison_and_writes_its_table(tmp_path, observations, capsys):
