@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import optimize
 
 from . import data, engine, model, parameter, scenarios
-from .errors import SdeconError
+from .errors import SdeconError, closest
 from .output import check_writable, write_all
 
 #: Parameters fitted by default: those the 2015-2024 history speaks to. Left out because
@@ -331,7 +331,6 @@ def calibrate(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
     free = {n: p for n, p in parameter.parameters().items() if not p.fixed}
     for name in names:
         if name not in free:
-            from .errors import closest
             raise SdeconError(f"cannot fit {name!r}{closest(name, list(free))}: "
                               "expected a parameter with a range ('sdecon params')")
     if len(set(names)) != len(names):
