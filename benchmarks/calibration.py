@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--until", type=int, default=2024)
     args = parser.parse_args()
     started = time.perf_counter()
-    engine.program()
+    engine.program().prepare()
     compiled = time.perf_counter() - started
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", calibration.CalibrationWarning)

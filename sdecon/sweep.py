@@ -531,7 +531,9 @@ def _compute_batch(task: _Task) -> _Result:
 
 
 def _worker_init() -> None:
+    from . import engine
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends us
+    engine.THREADS = 1  # the processes already use every core
 
 
 def _run_in_process(tasks: Iterable[_Task], on_result) -> None:
@@ -546,7 +548,7 @@ def _run_local(tasks: Iterable[_Task], on_result, workers: int) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     from . import engine
-    engine.program()  # compile once, before forking: the children inherit it
+    engine.program().prepare()  # compile once, before forking: the children inherit it
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
@@ -869,7 +871,7 @@ def _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, wor
     if todo and client is None:
         from . import engine
         clock = time.perf_counter()
-        engine.program()  # once a process; forked workers inherit it
+        engine.program().prepare()  # once a process; forked workers inherit it
         timings["compile"] = time.perf_counter() - clock
     clock = time.perf_counter()
     try:

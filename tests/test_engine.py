@@ -1,4 +1,12 @@
 """The batch engine against PySD: the same `.mdl`, the same numbers, many runs at once."""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,12 +58,24 @@ def test_a_shorter_time_step_is_honoured_and_saves_the_same_years():
     assert list(coarse.years) == list(range(2015, 2051))
 
 
+def test_a_large_batch_split_over_threads_equals_each_run_alone():
+    rng = np.random.default_rng(11)
+    runs = 2 * engine.PARALLEL_RUNS + 3  # two threads on a 2-core machine
+    values = _random_values(sdecon.load_scenario("baseline"), rng, runs=runs, varied=20)
+    batch = engine.run(values, variables=sdecon.PUBLIC_VARIABLES)
+    for run in (0, runs // 2, runs - 1):
+        alone = engine.run({k: v[run] for k, v in values.items()}, variables=sdecon.PUBLIC_VARIABLES)
+        for name, array in batch.values.items():
+            np.testing.assert_array_equal(array[:, run], alone.values[name][:, 0], err_msg=name)
+
+
 def test_constants_outside_the_time_loop_are_computed_once():
     program = engine.program()
     # No equation in the loop takes the logarithm of a constant such as LN(10).
-    assert "np.log(10.0)" not in program.source.split("while True:")[1]
+    assert "np.log(10.0)" not in program.source.split("for step in range")[1]
     # The stocks' flows need only a subset of the variables; the rest wait for saved rows.
-    assert "Datacenter Capex" in {program.elements[k].name for k in program.per_save}
+    kernel = program.kernel
+    assert "Datacenter Capex" in {kernel.elements[k].name for k in kernel.per_save}
 
 
 def test_bad_batches_are_refused_with_one_line():
@@ -63,15 +83,101 @@ def test_bad_batches_are_refused_with_one_line():
         engine.run({"Hardware Growth": 0.3})
     with pytest.raises(SdeconError, match=r"different lengths \[2, 3\]"):
         engine.run({"Hardware Growth Rate": [0.3, 0.4], "Cost of Capital": [0.1, 0.1, 0.1]})
-    with pytest.raises(SdeconError, match="does not reach the saving times"):
+    with pytest.raises(SdeconError, match=r"time step 0.3 does not divide SAVEPER 1: PySD's rule "
+                                          r"would save 12 of the 36 times from 2015 to 2050"):
         engine.run(time_step=0.3)
+    with pytest.raises(SdeconError, match="FINAL TIME is a control variable: pass time_step= or final_time="):
+        engine.run({"FINAL TIME": 2030})
 
 
-def test_unsupported_vensim_functions_are_named():
-    from pysd.translators.structures.abstract_expressions import CallStructure, ReferenceStructure
-    call = CallStructure(ReferenceStructure("delay_fixed"), (1.0, 2.0, 3.0))
-    with pytest.raises(SdeconError, match="does not support the Vensim function DELAY_FIXED"):
-        engine._expression(call, {})
+def _model(tmp_path, equations: str, controls="INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 1 ~~|"):
+    path = tmp_path / "model.mdl"
+    text = "{UTF-8}\n" + textwrap.dedent(equations) + "\n" + controls.replace("|", "|\n") + "\n"
+    path.write_text(text)
+    return path
+
+
+def test_unsupported_vensim_functions_are_named_with_their_variable(tmp_path):
+    path = _model(tmp_path, "Noise = RANDOM UNIFORM(0, 1, 3) ~~|")
+    with pytest.raises(engine.Unsupported, match=r"^Noise: the batch engine does not support the "
+                       r"Vensim function RANDOM UNIFORM; sdecon.run \(PySD\) can still run this model$"):
+        engine.compile(path)
+
+
+def test_a_macro_is_refused_not_merged_into_the_model(tmp_path):
+    # Merged, the macro's local `factor = 2` would silently replace the model's `factor = 5`.
+    path = _model(tmp_path, """
+        :MACRO: DOUBLE(input)
+        DOUBLE = input * factor ~~|
+        factor = 2 ~~|
+        :END OF MACRO:
+        factor = 5 ~~|
+        Result = DOUBLE(3) ~~|
+        """)
+    with pytest.raises(engine.Unsupported, match=r"does not support macros \(:MACRO: double\)"):
+        engine.compile(path)
+
+
+CONSTRUCTS = Path(__file__).parent / "engine_models" / "constructs.mdl"
+
+
+def _pysd(path, tmp_path, columns):
+    import pysd
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pysd.read_vensim(str(copy)).run(return_columns=columns)
+
+
+@pytest.mark.parametrize("backend", engine.BACKENDS)
+def test_every_construct_equals_pysd(backend, tmp_path):
+    """Delays, smooths, trend, forecast, sample, lookups, INITIAL and ACTIVE INITIAL, logicals
+    on numbers, :NA:, -2^2 and the time functions, compiled (numba) and not (python)."""
+    program = engine.compile(CONSTRUCTS, backend=backend)
+    batch = program.run()
+    reference = _pysd(CONSTRUCTS, tmp_path, program.variables)
+    np.testing.assert_allclose(batch.years, reference.index.to_numpy(dtype=float), atol=1e-9)
+    assert len(program.variables) == 27
+    for name in program.variables:
+        ours, theirs = batch.values[name][:, 0], reference[name].to_numpy(dtype=float)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=0, equal_nan=True, err_msg=name)
+
+
+def test_the_three_silent_wrong_numbers_are_right():
+    program = engine.compile(CONSTRUCTS)
+    frame = program.run().frame()
+    assert (frame["Negative Square"] == -4).all()  # -2^2: the power binds before the sign
+    # INITIAL inside an expression is computed once: the ratio starts at 1 and moves.
+    assert frame["Ratio"].iloc[0] == 1 and abs(frame["Ratio"].iloc[-1] - 1) > 0.05
+    # A flow of 0.1 x INITIAL(Stock) = 10 a month: the stock grows linearly from 50.
+    np.testing.assert_allclose(frame["Fixed Growth Stock"], 50 + 10 * frame.index.to_numpy(), rtol=1e-12)
+    assert frame["Seeded"].iloc[0] == 7  # ACTIVE INITIAL's initial value
+    assert np.isnan(program.defaults["Missing"])  # :NA: is a constant, NaN as in PySD
+
+
+def test_saveper_defaults_to_the_time_step_and_controls_may_be_expressions(tmp_path):
+    path = _model(tmp_path, "Clock = Time * 2 ~~|", "INITIAL TIME = 1 ~~| FINAL TIME = 1 + 1 ~~| TIME STEP = 1/4 ~~|")
+    batch = engine.compile(path).run()
+    np.testing.assert_array_equal(batch.years, [1, 1.25, 1.5, 1.75, 2])
+    np.testing.assert_array_equal(batch.values["Clock"][:, 0], 2 * batch.years)
+
+
+def test_a_control_variable_that_moves_in_time_is_refused(tmp_path):
+    path = _model(tmp_path, "Clock = Time ~~|",
+                  "INITIAL TIME = 0 ~~| FINAL TIME = IF THEN ELSE(Clock > 2, Time, 10) ~~| TIME STEP = 1 ~~|")
+    with pytest.raises(engine.Unsupported, match="FINAL TIME: the batch engine does not support a "
+                                                 "control variable that depends on 'clock'"):
+        engine.compile(path).run()
+
+
+def test_the_compiled_kernel_is_cached_on_disk_for_the_next_process(tmp_path):
+    env = {**os.environ, "SDECON_CACHE_DIR": str(tmp_path / "cache")}
+    script = ("from sdecon import engine; p = engine.compile({path!r}); p.run(); "
+              "print(len(p._module.kernel.stats.cache_hits))").format(path=str(CONSTRUCTS))
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert (first.stdout.strip(), second.stdout.strip()) == ("0", "1")
 
 
 def test_only_the_variables_asked_for_are_kept():
