@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import json
 import math
 import os
 import sys
@@ -72,28 +73,21 @@ class Batch:
 class Program:
     """One compiled model: its constants and their defaults, its variables, and `run`."""
 
-    def __init__(self, path: Path, backend: str = "numba"):
-        if backend not in BACKENDS:
-            raise SdeconError(f"backend {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
+    def __init__(self, path: Path, backend: str, spec: dict):
         self.path = Path(path)
         self.backend = backend
-        self.model = parse(self.path)
-        self.kernel = Kernel(self.model)
-        els = self.model.elements
-        self.constants = [els[k].name for k in self.kernel.constants]
-        self.defaults = {els[k].name: float(els[k].args["expr"]) for k in self.kernel.constants}
-        self.variables = self._ordered([els[k].name for k in self.kernel.saved])
-        self._saved_index = {els[k].name: i for i, k in enumerate(self.kernel.saved)}
-        self._module = _load(self.kernel.source, backend)
+        self._spec = spec
+        self.constants: list[str] = spec["constants"]
+        self.defaults: dict[str, float] = dict(zip(spec["constants"], spec["defaults"]))
+        self.variables: list[str] = _ordered(spec["saved"])
+        self._saved_index = {name: i for i, name in enumerate(spec["saved"])}
+        self._module = _load(spec["source"], backend)
 
-    @staticmethod
-    def _ordered(names: list[str]) -> list[str]:
-        """The shipped model's public variables first, then the rest sorted, as
-        `sdecon.model.variable_names()`; another model's variables in its file's order."""
-        public = [n for n in _model.PUBLIC_VARIABLES if n in names]
-        if len(public) < len(_model.PUBLIC_VARIABLES):
-            return names
-        return public + sorted(set(names) - set(public))
+    @functools.cached_property
+    def kernel(self) -> Kernel:
+        """The code generator's view of the model (parsed again on first use: a program
+        loaded from the cache does not need it to run)."""
+        return Kernel(parse(self.path))
 
     def prepare(self) -> "Program":
         """Compile the kernel now rather than at the first run (numba compiles on first
@@ -105,50 +99,25 @@ class Program:
     @property
     def source(self) -> str:
         """The generated kernel, as Python source."""
-        return self.kernel.source
+        return self._spec["source"]
 
     def controls(self, values: Mapping[str, float] | None = None, *, time_step: float | None = None,
                  final_time: float | None = None) -> dict[str, float]:
         """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER for these constants: a control
         may be an expression of constants, and SAVEPER defaults to TIME STEP."""
-        els = self.model.elements
-        given = {"time_step": time_step, "final_time": final_time}
         scalars = {**self.defaults, **(values or {})}
-        env = {"np": np}
-        for key in self.kernel.constants:
-            env[self.kernel.ident[key]] = float(scalars[els[key].name])
-        done: dict[str, float] = {}
-
-        def value(key: str, trail: tuple = ()) -> float:
-            if key in done:
-                return done[key]
+        env = {"np": np, **{ident: float(scalars[name])
+                            for name, ident in zip(self.constants, self._spec["idents"])}}
+        given = {"time_step": time_step, "final_time": final_time}
+        for key in CONTROLS:  # in dependency order
+            control = self._spec["controls"][key]
             if given.get(key) is not None:
-                done[key] = float(given[key])
-                return done[key]
-            el = els[key]
-            if key in trail:
-                raise SdeconError(f"{el.name}: the control variables refer to each other in a loop")
-            if el.kind == "constant":
-                result = float(el.args["expr"])
-            elif el.kind == "aux":
-                refs = references(el.args["expr"])
-                moving = sorted(r for r in refs if r not in CONTROLS and (
-                    r == "time" or els[r].kind not in ("constant",)))
-                if moving:
-                    raise Unsupported(f"{el.name}: the batch engine does not support a control "
-                                      f"variable that depends on {moving[0]!r} (it must be a "
-                                      "constant); sdecon.run (PySD) can still run this model")
-                for r in refs & set(CONTROLS):
-                    env[self.kernel.ident[r]] = value(r, trail + (key,))
-                result = float(eval(self.kernel.expr(el.args["expr"]), env))  # our own source
+                env[control["ident"]] = float(given[key])
+            elif "value" in control:
+                env[control["ident"]] = control["value"]
             else:
-                raise Unsupported(f"{el.name}: the batch engine does not support a control "
-                                  f"variable defined as {el.kind}; sdecon.run (PySD) can still "
-                                  "run this model")
-            done[key] = result
-            return result
-
-        return {key: value(key) for key in CONTROLS}
+                env[control["ident"]] = float(eval(control["source"], env))  # generated by us
+        return {key: env[self._spec["controls"][key]["ident"]] for key in CONTROLS}
 
     def run(self, values: Mapping[str, float | np.ndarray] | None = None, runs: int | None = None,
             *, time_step: float | None = None, final_time: float | None = None,
@@ -162,7 +131,7 @@ class Program:
         (`sdecon.sweep`, `calibrate`) do.
         """
         scalars, arrays = {}, {}
-        controls = {self.model.elements[k].name for k in CONTROLS}
+        controls = {c["name"] for c in self._spec["controls"].values()}
         for name, value in (values or {}).items():
             if name not in self.defaults:
                 if name in controls:
@@ -210,11 +179,11 @@ class Program:
         for name in keep:
             if name not in self._saved_index:
                 raise SdeconError(f"unknown model variable {name!r}{closest(name, names)}")
-        keep_index = np.full(len(self.kernel.saved), -1, dtype=np.int64)
+        keep_index = np.full(len(self._saved_index), -1, dtype=np.int64)
         for i, name in enumerate(keep):
             keep_index[self._saved_index[name]] = i
 
-        P = np.empty((n, len(self.kernel.constants)))
+        P = np.empty((n, len(self.constants)))
         for i, name in enumerate(self.constants):
             P[:, i] = arrays[name] if name in arrays else scalars.get(name, self.defaults[name])
         out = np.empty((n, len(keep), len(save_steps)))
@@ -240,21 +209,65 @@ class Program:
             for future in futures:
                 future.result()
 
-    @functools.cached_property
-    def _control_inputs_cache(self) -> frozenset:
-        els, found, todo = self.model.elements, set(), list(CONTROLS)
-        while todo:
-            key = todo.pop()
-            el = els[key]
-            if el.kind == "constant" and key not in CONTROLS:
-                found.add(el.name)
-            elif el.kind == "aux":
-                todo.extend(r for r in references(el.args["expr"]) if r != "time")
-        return frozenset(found)
-
     def _control_inputs(self) -> frozenset:
         """Constants that the control variables are computed from."""
-        return self._control_inputs_cache
+        return frozenset(self._spec["control_inputs"])
+
+
+def _ordered(names: list[str]) -> list[str]:
+    """The shipped model's public variables first, then the rest sorted, as
+    `sdecon.model.variable_names()`; another model's variables in its file's order."""
+    public = [n for n in _model.PUBLIC_VARIABLES if n in names]
+    if len(public) < len(_model.PUBLIC_VARIABLES):
+        return list(names)
+    return public + sorted(set(names) - set(public))
+
+
+def _specification(path: Path) -> dict:
+    """What a `Program` needs to run, from the parsed model: the kernel's source, its
+    constants and saved variables in the kernel's order, and the control variables as
+    values or expressions (in an order that computes each after those it uses)."""
+    kernel = Kernel(parse(path))
+    els = kernel.elements
+    controls, inputs, order = {}, set(), []
+
+    def visit(key: str, trail: tuple = ()) -> None:
+        if key in order:
+            return
+        el = els[key]
+        if key in trail:
+            raise SdeconError(f"{el.name}: the control variables refer to each other in a loop")
+        entry = {"name": el.name, "ident": kernel.ident[key]}
+        if el.kind == "constant":
+            entry["value"] = float(el.args["expr"])
+        elif el.kind == "aux":
+            refs = references(el.args["expr"])
+            moving = sorted(r for r in refs if r not in CONTROLS and (r == "time" or els[r].kind != "constant"))
+            if moving:
+                raise Unsupported(f"{el.name}: the batch engine does not support a control variable "
+                                  f"that depends on {moving[0]!r} (it must be a constant); "
+                                  "sdecon.run (PySD) can still run this model")
+            for r in sorted(refs & set(CONTROLS)):
+                visit(r, trail + (key,))
+            inputs.update(els[r].name for r in refs - set(CONTROLS))
+            entry["source"] = kernel.expr(el.args["expr"])
+        else:
+            raise Unsupported(f"{el.name}: the batch engine does not support a control variable "
+                              f"defined as {el.kind}; sdecon.run (PySD) can still run this model")
+        controls[key] = entry
+        order.append(key)
+
+    for key in CONTROLS:
+        visit(key)
+    return {
+        "source": kernel.source,
+        "constants": [els[k].name for k in kernel.constants],
+        "idents": [kernel.ident[k] for k in kernel.constants],
+        "defaults": [float(els[k].args["expr"]) for k in kernel.constants],
+        "saved": [els[k].name for k in kernel.saved],
+        "controls": {key: controls[key] for key in order},
+        "control_inputs": sorted(inputs),
+    }
 
 
 def _schedule(t0: float, final: float, dt: float, saveper: float):
@@ -293,16 +306,7 @@ def _load(source: str, backend: str):
     folder = _model.cache_dir() / "engine"
     target = folder / f"kernel_{digest}.py"
     if not target.is_file():
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, scratch = tempfile.mkstemp(prefix=".kernel-", suffix=".py", dir=folder)
-            with os.fdopen(handle, "w") as stream:
-                stream.write(text)
-            os.replace(scratch, target)  # atomic: a concurrent process sees all or nothing
-        except OSError as error:
-            raise SdeconError(f"cannot write the engine's cache {str(folder)!r}: "
-                              f"{error.strerror or error}; set SDECON_CACHE_DIR to a writable "
-                              "directory") from None
+        _write_atomically(target, text)
     name = f"sdecon_kernel_{digest}"
     if name in sys.modules:
         return sys.modules[name]
@@ -316,9 +320,41 @@ def _load(source: str, backend: str):
 _compile = compile  # the builtin, before `compile` below shadows it
 
 
+def _write_atomically(target: Path, text: str) -> None:
+    """Write a cache file whole or not at all: a concurrent process sees one or the other."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, scratch = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(scratch, target)
+    except OSError as error:
+        raise SdeconError(f"cannot write the engine's cache {str(target.parent)!r}: "
+                          f"{error.strerror or error}; set SDECON_CACHE_DIR to a writable "
+                          "directory") from None
+
+
+@functools.cache
+def _engine_digest() -> str:
+    """Of the engine's own code and PySD's version: a change to either regenerates."""
+    from importlib.metadata import version
+    here = Path(__file__).parent
+    text = "".join((here / f).read_text() for f in ("__init__.py", "parse.py", "codegen.py"))
+    return hashlib.sha256(f"{version('pysd')}\n{text}".encode()).hexdigest()
+
+
 @functools.cache
 def _compiled(path: str, digest: str, backend: str) -> Program:
-    return Program(Path(path), backend)
+    """The program for a file's content, its specification read from the cache directory
+    when an earlier process wrote it (parsing with PySD takes about two seconds)."""
+    key = hashlib.sha256(f"{digest}{_engine_digest()}".encode()).hexdigest()[:20]
+    cached = _model.cache_dir() / "engine" / f"program_{key}.json"
+    try:
+        spec = json.loads(cached.read_text())
+    except (OSError, ValueError):
+        spec = _specification(Path(path))
+        _write_atomically(cached, json.dumps(spec))
+    return Program(Path(path), backend, spec)
 
 
 def compile(path: str | os.PathLike | None = None, *, backend: str = "numba") -> Program:  # noqa: A001
@@ -329,6 +365,8 @@ def compile(path: str | os.PathLike | None = None, *, backend: str = "numba") ->
     Raises `Unsupported` (an `SdeconError`) naming the construct and the variable when the
     model uses something the engine does not compile.
     """
+    if backend not in BACKENDS:
+        raise SdeconError(f"backend {backend!r} is not known; allowed: {', '.join(BACKENDS)}")
     path = Path(path) if path is not None else _model.model_path()
     if not path.is_file():
         raise SdeconError(f"model file {str(path)!r} not found")
