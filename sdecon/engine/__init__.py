@@ -44,7 +44,7 @@ __all__ = ["Batch", "Program", "Unsupported", "compile", "program", "run", "SMAL
 # PySD's relative precision for the final and saving times (pysd Time.rprec).
 RPREC = 1e-5
 #: A batch uses one thread for each this many runs, up to `THREADS`.
-PARALLEL_RUNS = 64
+PARALLEL_RUNS = 16
 #: Threads a batch may use: one a core by default; a sweep's worker processes set 1.
 THREADS: int | None = None
 BACKENDS = ("numba", "python")
