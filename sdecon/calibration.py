@@ -425,6 +425,20 @@ def _uncertainty(jac, r, names, problem, best):
     return dict(zip(names, map(float, se))), corr, unidentified
 
 
+def predict(values: dict[str, float], *, since: int | None = None, until: int | None = 2024,
+            table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's value for each mapped observation from `since` to `until`, through the
+    fit's observation operator (scale x variable^power at year + offset): the rows with their
+    `observed` and `modelled` values and the log error ln(modelled / observed)."""
+    obs = observations(until=until, since=since, table=table)
+    batch = engine.run(values, final_time=math.ceil(obs.table["time"].max()) + 1, variables=obs.variables)
+    result = obs.table[["series", "label", "year", "time", "value", "unit"]].rename(columns={"value": "observed"})
+    result.insert(5, "modelled", _modelled(batch, obs)[:, 0])
+    result["log_error"] = np.log(result["modelled"]) - np.log(result["observed"])
+    result["trend_only"] = obs.table["fit"].to_numpy(bool)
+    return result
+
+
 def out_of_sample(fit: Calibration, *, since: int, until: int = 2024,
                   table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The fitted model's errors on the data from `since` to `until`, which the fit did not see.
@@ -432,16 +446,11 @@ def out_of_sample(fit: Calibration, *, since: int, until: int = 2024,
     A series compared on its trend only keeps the level the fit gave it in sample; one with
     no row in sample has no level to keep and is left out.
     """
-    obs = observations(until=until, since=since, table=table)
-    batch = engine.run({**fit.fixed, **fit.parameters},
-                       final_time=math.ceil(obs.table["time"].max()) + 1, variables=obs.variables)
-    table = obs.table[["series", "label", "year", "time", "value", "unit"]].rename(columns={"value": "observed"})
-    table.insert(5, "modelled", _modelled(batch, obs)[:, 0])
-    table["log_error"] = np.log(table["modelled"]) - np.log(table["observed"])
-    trend_only = obs.table["fit"].to_numpy(bool)
-    for series in table.loc[trend_only, "series"].unique():
+    table = predict({**fit.fixed, **fit.parameters}, since=since, until=until, table=table)
+    for series in table.loc[table["trend_only"], "series"].unique():
         rows = (table["series"] == series).to_numpy()
         level = fit.levels.get(series, np.nan)
         table.loc[rows, "log_error"] -= level
         table.loc[rows, "modelled"] /= np.exp(level)
+    table = table.drop(columns="trend_only")
     return table[np.isfinite(table["log_error"])].reset_index(drop=True)

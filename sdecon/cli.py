@@ -11,7 +11,7 @@ import textwrap
 
 import pandas as pd
 
-from . import __version__, parameter, report, scenarios, sweep, validate
+from . import __version__, backtest, checks, parameter, report, scenarios, sweep, validate
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 
@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(handler=_params)
 
     validate.add_parser(commands)
+    backtest.add_parser(commands)
+    checks.add_parser(commands)
     sweep.add_parser(commands)
     report.add_parser(commands)
     return parser
@@ -188,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        args.handler(args)
+        status = args.handler(args)
     except SdeconError as error:
         print(f"sdecon: error: {error}", file=sys.stderr)
         return 2
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
+    return status or 0  # a handler may return 1 for "ran, and found a problem" (check)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+"""Backtests: calibrate on the data up to an origin, forecast the years after, score the forecast.
+
+A forecaster asks this of a model before trusting it. For each origin year, the model is
+fitted (`sdecon.calibration.calibrate`) to the data through that year only, as if it were
+then; its run is compared with the data of the later years it did not see
+(`calibration.out_of_sample`, the same observation operator as the fit's). The errors are
+reported by series and horizon (years after the origin), as log errors ln(modelled /
+observed) and as the share of observations within 30% of the data.
+
+    import sdecon.backtest as bt
+    result = bt.backtest(origins=(2021, 2022, 2023), horizon=2)
+    result.summary()                    # errors by series and horizon
+    bt.plot(result, "global_datacenter_capex_delloro")   # every origin's forecast and the data
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import calibration, engine, scenarios
+from .errors import SdeconError
+
+#: Origins of the default backtest: each leaves at least one year of data to forecast.
+DEFAULT_ORIGINS = (2019, 2020, 2021, 2022, 2023)
+#: A forecast "holds" when it is within this share of the observation.
+WITHIN = 0.30
+LAST_DATA_YEAR = 2024
+
+
+@dataclass
+class Backtest:
+    """The result of `backtest`: every held-out observation with its forecast, and the fits."""
+    origins: tuple[int, ...]
+    horizon: int | None
+    errors: pd.DataFrame          # origin, horizon, series, label, year, time, observed, modelled, log_error
+    fits: dict[int, calibration.Calibration] = field(default_factory=dict)
+    paths: pd.DataFrame | None = None  # origin, series, time, modelled: each fit's run, all years
+
+    def summary(self) -> pd.DataFrame:
+        """Errors by series and horizon: observations, mean and RMS log error, median
+        absolute percentage error, and the share within 30% of the data."""
+        table = self.errors.assign(ratio_error=np.abs(np.exp(self.errors["log_error"]) - 1))
+        grouped = table.groupby(["series", "horizon"])
+        return pd.DataFrame({
+            "observations": grouped.size(),
+            "mean_log_error": grouped["log_error"].mean(),
+            "rms_log_error": grouped["log_error"].apply(lambda e: math.sqrt((e ** 2).mean())),
+            "median_abs_pct_error": grouped["ratio_error"].median() * 100,
+            "share_within_30pct": grouped["ratio_error"].apply(lambda e: (e <= WITHIN).mean()),
+        }).reset_index()
+
+    def next_year(self) -> pd.DataFrame:
+        """Each origin's forecast of the first year after it, by series: observed, modelled,
+        and the error as a ratio (modelled / observed - 1)."""
+        table = self.errors[self.errors["horizon"] == 1]
+        table = table.groupby(["origin", "series"], as_index=False).agg(
+            year=("year", "first"), observed=("observed", "sum"), modelled=("modelled", "sum"))
+        table["error"] = table["modelled"] / table["observed"] - 1
+        return table
+
+
+def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = None, *,
+             scenario: str | scenarios.Scenario = "baseline", params: Sequence[str] | None = None,
+             seed: int = 0, maxiter: int = 40, popsize: int = 8,
+             table: pd.DataFrame | None = None) -> Backtest:
+    """Calibrate on the data through each origin and score the forecast of the years after.
+
+    `horizon` limits the years scored after each origin (all years to the last data year by
+    default). `params`, `seed`, `maxiter` and `popsize` are `calibrate`'s; `table` replaces
+    the shipped data (rows in its format, `sdecon.data.load()`).
+    """
+    origins = tuple(sorted({int(o) for o in origins}))
+    if not origins:
+        raise SdeconError("origins: expected at least one year, e.g. 2021,2022,2023")
+    first = calibration.FIRST_YEAR + 2
+    for origin in origins:
+        if not first <= origin < LAST_DATA_YEAR:
+            raise SdeconError(f"origin {origin} is outside the years a backtest can use: expected "
+                              f"{first} to {LAST_DATA_YEAR - 1} (some data to fit before it, some "
+                              f"to forecast after it)")
+    if horizon is not None and horizon < 1:
+        raise SdeconError(f"horizon {horizon} must be at least 1 year")
+    frames, fits, paths = [], {}, []
+    for origin in origins:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", calibration.CalibrationWarning)
+            fit = calibration.calibrate(scenario, until=origin, params=params, seed=seed,
+                                        maxiter=maxiter, popsize=popsize, observations_table=table)
+        fits[origin] = fit
+        until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
+        held_out = calibration.out_of_sample(fit, since=origin + 1, until=until, table=table)
+        held_out.insert(0, "origin", origin)
+        held_out.insert(1, "horizon", np.floor(held_out["time"] - origin).astype(int).clip(lower=1))
+        frames.append(held_out)
+        paths.append(_path(fit, origin, table))
+    errors = pd.concat(frames, ignore_index=True)
+    return Backtest(origins, horizon, errors, fits, pd.concat(paths, ignore_index=True))
+
+
+def _path(fit: calibration.Calibration, origin: int, table: pd.DataFrame | None) -> pd.DataFrame:
+    """The fitted run seen through each series' observation operator, at every data row
+    2015-2024, for the figures."""
+    table = calibration.out_of_sample(fit, since=calibration.FIRST_YEAR, until=LAST_DATA_YEAR,
+                                      table=table)
+    return table.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]]
+
+
+def plot(result: Backtest, series: str, ax=None):
+    """Every origin's fit (dashed, to the origin) and forecast (solid, after it) of one
+    series against the data (points), on a log scale. Returns the axes."""
+    import matplotlib.pyplot as plt
+    paths = result.paths[result.paths["series"] == series]
+    if paths.empty:
+        known = sorted(result.paths["series"].unique())
+        raise SdeconError(f"series {series!r} is not in the backtest; expected one of {', '.join(known)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    data = paths.drop_duplicates("time")
+    ax.scatter(data["time"], data["observed"], color="black", zorder=3, s=18, label="data")
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(result.origins)))
+    for origin, colour in zip(result.origins, colours):
+        run = paths[paths["origin"] == origin].sort_values("time")
+        before, after = run[run["time"] < origin + 1], run[run["time"] >= origin]
+        ax.plot(before["time"], before["modelled"], color=colour, linestyle="--", linewidth=1)
+        ax.plot(after["time"], after["modelled"], color=colour, linewidth=2,
+                label=f"fitted to {origin}")
+    ax.set_yscale("log")
+    ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
+    ax.set_xlabel("year")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def write(result: Backtest, directory: str | Path) -> list[Path]:
+    """errors.csv, summary.csv, next_year.csv and a figure per series (PNG) into `directory`,
+    all or none."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .output import write_all
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise SdeconError(f"output {str(directory)!r} exists and is not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    outputs = [(directory / "errors.csv", lambda tmp: result.errors.to_csv(tmp, index=False)),
+               (directory / "summary.csv", lambda tmp: result.summary().to_csv(tmp, index=False)),
+               (directory / "next_year.csv", lambda tmp: result.next_year().to_csv(tmp, index=False))]
+    for series in sorted(result.paths["series"].unique()):
+        def draw(tmp, series=series):
+            figure, ax = plt.subplots(figsize=(7, 4))
+            try:
+                plot(result, series, ax=ax)
+                figure.tight_layout()
+                figure.savefig(tmp, format="png", dpi=110)
+            finally:
+                plt.close(figure)
+        outputs.append((directory / f"{series}.png", draw))
+    return write_all(outputs)
+
+
+def _origins(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise SdeconError(f"--origins {text!r}: expected years separated by commas, "
+                          "e.g. 2021,2022,2023") from None
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    """Add the `backtest` subcommand to `sdecon`'s subparsers."""
+    parser = commands.add_parser(
+        "backtest", help="calibrate up to each origin year and score the forecast of the years after",
+        description="For each origin, calibrate on the data through it, forecast the later years, "
+                    "and report the errors by series and horizon.")
+    parser.add_argument("--origins", type=_origins, default=DEFAULT_ORIGINS,
+                        help="origin years, comma-separated (default 2019,2020,2021,2022,2023)")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="years scored after each origin (default: all to 2024)")
+    parser.add_argument("--scenario", default="baseline", help="scenario whose values the fits start from")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
+    parser.add_argument("--output", metavar="DIR", help="write errors, summaries and a figure per series to DIR")
+    parser.set_defaults(handler=_handle)
+    return parser
+
+
+def _handle(args) -> None:
+    if args.horizon is not None and args.horizon < 1:
+        raise SdeconError(f"--horizon {args.horizon} must be at least 1 year")
+    engine.program().prepare()
+    result = backtest(args.origins, args.horizon, scenario=args.scenario, seed=args.seed)
+    summary = result.summary()
+    print(f"Backtest of {args.scenario!r} from origins {', '.join(map(str, result.origins))}: "
+          "errors of the forecast by series and years after the origin")
+    print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print("\nNext-year forecasts (error = modelled / observed - 1):")
+    print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    if args.output:
+        written = write(result, args.output)
+        print(f"\nwrote {len(written)} files to {args.output}")

@@ -1,0 +1,69 @@
+"""Backtests: each origin's fit sees only the data through it, and a model that made the
+data forecasts it."""
+import numpy as np
+import pytest
+
+import sdecon
+from sdecon import backtest, calibration, data
+from sdecon.cli import main
+from sdecon.errors import SdeconError
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """The shipped rows with their values replaced by the baseline's own (committed fit)."""
+    truth = sdecon.load_scenario("baseline").values
+    rows = calibration.observations(until=2024).table  # the rows predict() uses, in its order
+    rows = rows[data.load().columns.intersection(rows.columns)].copy()
+    rows["value"] = calibration.predict(truth, until=2024)["modelled"].to_numpy()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def result(synthetic):
+    return backtest.backtest(origins=(2021, 2023), horizon=2, table=synthetic)
+
+
+def test_each_fit_sees_only_the_data_through_its_origin(result, synthetic):
+    errors = result.errors
+    for origin, fit in result.fits.items():
+        assert fit.until == origin
+        seen = calibration.observations(until=origin, table=synthetic).table
+        assert len(fit.residuals) == len(seen) and (seen["time"] < origin + 1).all()
+        fitted = set(zip(fit.residuals["series"], fit.residuals["year"]))
+        held_out = errors[errors["origin"] == origin]
+        assert len(held_out) > 0
+        assert fitted.isdisjoint(zip(held_out["series"], held_out["year"]))
+    assert (errors["time"] >= errors["origin"] + 1).all()
+    assert set(errors["horizon"]) <= {1, 2}
+    assert (errors["horizon"] <= errors["time"] - errors["origin"] + 1).all()
+
+
+def test_a_model_forecasts_data_it_made_itself(result):
+    # The fit reproduces the history it was made from, so its next years hold too.
+    next_year = result.next_year()
+    assert len(next_year) >= 8
+    assert np.abs(next_year["error"]).max() < 0.05, next_year.to_string()
+    summary = result.summary()
+    assert set(summary.columns) >= {"series", "horizon", "rms_log_error", "share_within_30pct"}
+    assert (summary["share_within_30pct"] == 1).all()
+
+
+def test_origins_outside_the_data_are_refused():
+    with pytest.raises(SdeconError, match="origin 2024 is outside the years a backtest can use: "
+                                          "expected 2017 to 2023"):
+        backtest.backtest(origins=(2022, 2024))
+    with pytest.raises(SdeconError, match="horizon 0 must be at least 1 year"):
+        backtest.backtest(origins=(2022,), horizon=0)
+
+
+def test_the_command_writes_errors_summaries_and_a_figure_per_series(tmp_path, capsys):
+    out = tmp_path / "bt"
+    assert main(["backtest", "--origins", "2023", "--horizon", "1", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Next-year forecasts" in printed and "global_datacenter_capex_delloro" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"errors.csv", "summary.csv", "next_year.csv",
+            "global_datacenter_capex_delloro.png", "nvidia_datacenter_revenue_fiscal_year.png"} <= names
+    assert main(["backtest", "--origins", "20x1"]) == 2
+    assert "expected years separated by commas" in capsys.readouterr().err
