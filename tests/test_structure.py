@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sdecon
-from sdecon import model
+from sdecon import checks, engine, model
 
 YEARS_AFTER_2025 = slice(2025, 2050)
 
@@ -113,15 +113,18 @@ def _in_bounds(parameter):
 FREE = {name: p for name, p in sdecon.parameters().items() if not p.fixed}
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({name: _in_bounds(p) for name, p in FREE.items()}))
-def test_any_parameters_within_bounds_give_finite_outputs_and_no_negative_stock(values):
-    run = sdecon.run("baseline", values)
-    numbers = run.to_numpy(dtype=float)
-    assert np.isfinite(numbers).all(), list(run.columns[~np.isfinite(numbers).all(axis=0)])
-    # Stocks that hold a logarithm ("Log ...") may be negative: their quantity, exp(stock),
-    # is positive by construction. Every other stock, and every public output, may not.
-    stocks = run[[name for name in model.stock_names() if not name.startswith("Log ")]]
-    assert (stocks >= 0).all().all(), list(stocks.columns[(stocks < 0).any()])
-    public = run[list(sdecon.PUBLIC_VARIABLES)]
+def test_any_parameters_within_bounds_give_finite_outputs_and_pass_the_structural_checks(values):
+    # The batch engine equals PySD (tests/test_engine.py), so 300 examples cost seconds.
+    batch = engine.run({**sdecon.load_scenario("baseline").values, **values})
+    frame = batch.frame()
+    numbers = frame.to_numpy(dtype=float)
+    assert np.isfinite(numbers).all(), list(frame.columns[~np.isfinite(numbers).all(axis=0)])
+    # The checks every run must pass whatever its parameters (sdecon/checks/reality.toml,
+    # scope "any"): no stock negative but those holding a logarithm, spending within GDP,
+    # utilisation at most one.
+    violations = checks.evaluate(checks.load(scope="any"), batch)
+    assert violations.empty, checks.summarise(violations).to_string()
+    public = frame[list(sdecon.PUBLIC_VARIABLES)]
     assert (public >= 0).all().all(), list(public.columns[(public < 0).any()])

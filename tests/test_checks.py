@@ -1,0 +1,74 @@
+"""Reality checks: the constraints file parses, violations are found where they are, and the
+command reports them."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import sdecon
+from sdecon import checks, engine
+from sdecon.cli import main
+from sdecon.errors import SdeconError
+
+
+def _file(tmp_path, body: str):
+    path = tmp_path / "checks.toml"
+    path.write_text(body)
+    return path
+
+
+def test_the_shipped_checks_parse_and_name_model_variables():
+    found = checks.load()
+    assert {c.scope for c in found} == {"any", "economic"}
+    assert all(c.why and c.source for c in found)
+    assert "no stock negative" in {c.name for c in checks.load(scope="any")}
+
+
+def test_a_violation_is_listed_with_its_run_year_and_both_sides(tmp_path):
+    path = _file(tmp_path, '[[check]]\nname = "small world"\nconstraint = "{GDP} <= 100000"\n'
+                           'scope = "economic"\nwhy = "x"\nsource = "y"\n')
+    batch = engine.run({"Cost of Capital": [0.1, 0.1]}, variables=["GDP"])
+    found = checks.evaluate(checks.load(path), batch, runs=["a", "b"])
+    gdp = batch.values["GDP"][:, 0]
+    years = np.round(batch.years).astype(int)[gdp > 100000]
+    assert len(years) > 0 and set(found["run"]) == {"a", "b"}
+    first = found[found["run"] == "a"]
+    assert list(first["year"]) == list(years)
+    np.testing.assert_allclose(first["left"], gdp[gdp > 100000])
+    assert (first["right"] == 100000).all()
+
+
+def test_bad_checks_are_refused_in_one_line(tmp_path):
+    with pytest.raises(SdeconError, match=r"names 'Capex', which is not a model variable"):
+        checks.load(_file(tmp_path, '[[check]]\nname = "c"\nconstraint = "{Capex} <= 1"\n'))
+    with pytest.raises(SdeconError, match=r"must be LEFT OP RIGHT"):
+        checks.load(_file(tmp_path, '[[check]]\nname = "c"\nconstraint = "{GDP} == 1"\n'))
+    with pytest.raises(SdeconError, match=r"may use only variables in braces"):
+        checks.load(_file(tmp_path, '[[check]]\nname = "c"\nconstraint = "__import__(1) <= {GDP}"\n'))
+    with pytest.raises(SdeconError, match=r"scope 'always' is not known"):
+        checks.load(_file(tmp_path, '[[check]]\nname = "c"\nconstraint = "{GDP} >= 0"\nscope = "always"\n'))
+
+
+def test_structural_checks_hold_over_a_latin_hypercube_of_the_bounds():
+    assert checks.check(samples=500, seed=3, scope="any").empty
+
+
+@pytest.mark.xfail(strict=True, reason="the model's capex is not yet paid for by what compute earns "
+                   "(issue 11): AI datacenter capex passes 5% of GDP by 2028 in the baseline")
+def test_the_economic_checks_hold_in_every_shipped_scenario():
+    violations = checks.check()
+    assert violations.empty, checks.summarise(violations).to_string()
+
+
+def test_the_command_lists_violations_and_exits_one(tmp_path, capsys):
+    out = tmp_path / "violations.csv"
+    status = main(["check", "--scenario", "baseline", "--output", str(out)])
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out)
+    expected = checks.check(scenarios=["baseline"])
+    assert status == (1 if len(expected) else 0)
+    assert len(table) == len(expected)
+    for name in expected["check"].unique():
+        assert name in printed
+    assert main(["check", "--scope", "any", "--scenario", "jevons"]) == 0
+    assert "checks hold in jevons" in capsys.readouterr().out
+    assert main(["check", "--scenario", "nowhere"]) == 2
