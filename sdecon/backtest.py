@@ -201,7 +201,8 @@ def _handle(args) -> None:
           "errors of the forecast by series and years after the origin")
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     print("\nNext-year forecasts (error = modelled / observed - 1):")
-    print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}",
+                                       formatters={"year": lambda y: f"{y:g}"}))
     if args.output:
         written = write(result, args.output)
         print(f"\nwrote {len(written)} files to {args.output}")
