@@ -122,11 +122,11 @@ CONSTRUCTS = Path(__file__).parent / "engine_models" / "constructs.mdl"
 
 
 def _pysd(path, tmp_path, columns):
-    import pysd
     copy = tmp_path / path.name
     shutil.copy(path, copy)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # PySD and pandas warn on import and run
         warnings.simplefilter("ignore")
+        import pysd
         return pysd.read_vensim(str(copy)).run(return_columns=columns)
 
 

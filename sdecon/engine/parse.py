@@ -111,14 +111,14 @@ def parse(path: str | Path) -> Model:
         except Exception as error:  # PySD's parser raises many kinds; one line is enough
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise SdeconError(f"PySD cannot parse {path.name}: {message}") from None
-    macros = [s for s in abstract.sections if s.type == "macro"]
-    if macros:
-        raise Unsupported(f"{path.name}: the batch engine does not support macros (:MACRO: "
-                          f"{macros[0].name}); sdecon.run (PySD) can still run this model")
     main = abstract.sections[0]
-    if main.subscripts:
-        raise Unsupported(f"{path.name}: the batch engine does not support subscripts (range "
-                          f"{main.subscripts[0].name}); sdecon.run (PySD) can still run this model")
+    macros = {s.name.lower().replace(" ", "_"): s.name for s in abstract.sections if s.type == "macro"}
+    if macros:
+        user, macro = next(((el.name, macros[call]) for el in main.elements
+                            for c in el.components for call in _calls(c.ast) if call in macros),
+                           (path.name, next(iter(macros.values()))))
+        raise Unsupported(f"{user}: the batch engine does not support macros (:MACRO: {macro}); "
+                          "sdecon.run (PySD) can still run this model")
     lowering = _Lowering()
     for element in main.elements:
         lowering.add(element)
@@ -263,10 +263,13 @@ def _check_references(model: Model) -> None:
 
 
 def _calls(node) -> set[str]:
+    """Names of the functions an expression calls, at any depth of any PySD structure."""
     if node is None or _is_number(node) or isinstance(node, str):
         return set()
-    kind = type(node).__name__
-    if kind == "ReferenceStructure":
+    if isinstance(node, (tuple, list)):
+        return set().union(set(), *(_calls(a) for a in node))
+    if not dataclasses.is_dataclass(node) or type(node).__name__ == "ReferenceStructure":
         return set()
-    own = {node.function.reference} if kind == "CallStructure" else set()
-    return own.union(*(_calls(a) for a in node.arguments))
+    own = {node.function.reference} if type(node).__name__ == "CallStructure" else set()
+    children = [getattr(node, f.name) for f in dataclasses.fields(node) if f.name != "function"]
+    return own.union(*(_calls(child) for child in children))
