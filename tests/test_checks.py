@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sdecon
 from sdecon import checks, engine
 from sdecon.cli import main
 from sdecon.errors import SdeconError

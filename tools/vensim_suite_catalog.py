@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -309,7 +308,7 @@ def main(argv=None) -> int:
     print(f"\nwrote {args.out}")
     print(f"cases: {len(records)}  (parse errors: {count(lambda r: r['parse_error'])})")
     for flag in ("has_subscripts", "has_macros", "has_external"):
-        print(f"  {flag}: {count(lambda r: bool(r['flags'] and r['flags'][flag]))}")
+        print(f"  {flag}: {count(lambda r, flag=flag: bool(r['flags'] and r['flags'][flag]))}")
     print(f"without subscripts/macros/external: {len(rest)}")
     if not args.no_run:
         for label, rs in (("all", records), ("plain", rest)):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from .parse import CONTROLS, Element, Model, references, refuse
+from .parse import CONTROLS, Model, references, refuse
 
 SMALL_VENSIM = 1e-6
 
@@ -116,7 +116,8 @@ def _ramp(t, slope, start, finish):
 
 
 @_jit
-def _interpolate(x, xs, ys):
+def _lookup(x, xs, ys):
+    # PySD's lookups: held at their ends, linear in between.
     n = len(xs)
     if x != x:
         return np.nan
@@ -128,18 +129,6 @@ def _interpolate(x, xs, ys):
     if xs[i] == x:
         return ys[i]
     return (ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]) * (x - xs[i - 1]) + ys[i - 1]
-
-
-@_jit
-def _hold_backward(x, xs, ys):
-    n = len(xs)
-    if x != x:
-        return np.nan
-    if x >= xs[n - 1]:
-        return ys[n - 1]
-    if x <= xs[0]:
-        return ys[0]
-    return ys[np.searchsorted(xs, x, side="right") - 1]
 '''
 
 
@@ -254,8 +243,7 @@ class Kernel:
             if function == "active_initial":
                 return _Src(f"({args[1] if phase == 'init' else args[0]})")
             if function in self.elements:  # a lookup table
-                return _Src(f"_{self.elements[function].args['table'][0]}({args[0]}, "
-                            f"X_{self.ident[function]}, Y_{self.ident[function]})")
+                return _Src(f"_lookup({args[0]}, X_{self.ident[function]}, Y_{self.ident[function]})")
             if function == "ramp" and len(args) == 2:
                 args.append("np.inf")
             if function in ("if_then_else",):
@@ -287,7 +275,7 @@ class Kernel:
         lines = ["import numpy as np", "", f"SMALL_VENSIM = {SMALL_VENSIM!r}", ""]
         for key, el in els.items():
             if el.kind == "lookup":
-                _, xs, ys = el.args["table"]
+                xs, ys = el.args["table"]
                 lines.append(f"X_{ident[key]} = np.array({list(xs)!r})")
                 lines.append(f"Y_{ident[key]} = np.array({list(ys)!r})")
         lines.append(HELPERS)

@@ -211,13 +211,12 @@ class _Lowering:
 
     @staticmethod
     def _table(name: str, lookup) -> tuple:
-        if lookup.type not in ("interpolate", "hold_backward"):
-            raise refuse(name, f"lookups of type {lookup.type!r} (only interpolated and "
-                               "hold-backward tables)")
+        if lookup.type != "interpolate":  # graphical lookups are; data tables may not be
+            raise refuse(name, f"lookups of type {lookup.type!r} (only interpolated tables)")
         xs = tuple(float(x) for x in lookup.x)
         if len(set(xs)) != len(xs):
             raise SdeconError(f"{name}: the lookup's x values repeat")
-        return lookup.type, xs, tuple(float(y) for y in lookup.y)
+        return xs, tuple(float(y) for y in lookup.y)
 
 
 def _is_number(node) -> bool:
@@ -242,7 +241,7 @@ def references(node) -> set[str]:
 
 def _check_references(model: Model) -> None:
     known = set(model.elements) | {"time"}
-    for key, element in model.elements.items():
+    for element in model.elements.values():
         if element.kind == "lookup":
             continue
         for expr in element.args.values():
