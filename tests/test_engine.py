@@ -90,8 +90,9 @@ def test_bad_batches_are_refused_with_one_line():
         engine.run({"FINAL TIME": 2030})
 
 
-def _model(tmp_path, equations: str, controls="INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 1 ~~|"):
-    path = tmp_path / "model.mdl"
+def _model(tmp_path, equations: str, controls="INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 1 ~~|",
+           name="model"):
+    path = tmp_path / f"{name}.mdl"
     text = "{UTF-8}\n" + textwrap.dedent(equations) + "\n" + controls.replace("|", "|\n") + "\n"
     path.write_text(text)
     return path
@@ -122,7 +123,8 @@ CONSTRUCTS = Path(__file__).parent / "engine_models" / "constructs.mdl"
 
 
 def _pysd(path, tmp_path, columns):
-    copy = tmp_path / path.name
+    (tmp_path / "pysd").mkdir(exist_ok=True)  # PySD writes its translation beside the copy
+    copy = tmp_path / "pysd" / path.name
     shutil.copy(path, copy)
     with warnings.catch_warnings():  # PySD and pandas warn on import and run
         warnings.simplefilter("ignore")
@@ -187,3 +189,57 @@ def test_only_the_variables_asked_for_are_kept():
     np.testing.assert_array_equal(batch.values["Compute Spending"], full.values["Compute Spending"])
     with pytest.raises(SdeconError, match="unknown model variable 'Compute Spend'"):
         engine.run(variables=["Compute Spend"])
+
+
+# Found by review: where PySD's own result depends on its evaluation order, the engine refuses.
+ORDER_SENSITIVE = """
+Stock = INTEG(1 + Time, 0) ~~|
+Sampled = SAMPLE IF TRUE(Time > 1, Stock, 0) ~~|
+Fixed = DELAY FIXED(Stock, 1, 0) ~~|
+Input = 10 + Time ~~|
+Delay Time Now = 2 + Time / 2 ~~|
+Out = DELAY N(Input, Delay Time Now, 5, 3) ~~|
+Acc = INTEG(Out, 0) ~~|
+"""
+
+
+def test_a_stateful_nested_in_a_sample_or_a_delay_is_refused(tmp_path):
+    for equation, construct in [("SAMPLE IF TRUE(Time > 1, INTEG(1, 0), 0)", "SAMPLE IF TRUE"),
+                                ("DELAY FIXED(DELAY1(Time, 1), 1, 0)", "DELAY FIXED"),
+                                ("INTEG(DELAY N(Time, 2 + Time, 0, 3), 0)", "DELAY N")]:
+        path = _model(tmp_path, f"Probe = {equation} ~~|")
+        with pytest.raises(engine.Unsupported, match=rf"^Probe: the batch engine does not support {construct}"):
+            engine.compile(path)
+
+
+def test_order_sensitive_statefuls_run_only_when_every_step_is_saved(tmp_path):
+    clock = "INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 0.25 ~~| SAVEPER = {} ~~|"
+    every = _model(tmp_path, ORDER_SENSITIVE, clock.format(0.25), name="every")
+    yearly = _model(tmp_path, ORDER_SENSITIVE, clock.format(1), name="yearly")
+    program = engine.compile(every, backend="python")
+    batch = program.run()
+    reference = _pysd(every, tmp_path, program.variables)
+    for name in program.variables:
+        np.testing.assert_allclose(batch.values[name][:, 0], reference[name].to_numpy(dtype=float),
+                                   rtol=1e-9, atol=0, err_msg=name)
+    with pytest.raises(engine.Unsupported, match=r"^Fixed: .* when SAVEPER \(1\) differs from TIME STEP \(0.25\)"):
+        engine.compile(yearly, backend="python").run()
+
+
+def test_comparisons_are_numbers_and_a_bad_smooth_order_is_refused(tmp_path):
+    path = _model(tmp_path, """
+        C = 3 ~~|
+        Stock = INTEG(1, 3) ~~|
+        Sum = (C > 1) + (Stock > 2) ~~|
+        Tr = TREND(Time > 1, 2, 0) ~~|
+        Fc = FORECAST(Time >= 1, 2, 3) ~~|
+        """, "INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 1 ~~| SAVEPER = 1 ~~|")
+    program = engine.compile(path, backend="python")
+    frame = program.run().frame()
+    assert (frame["Sum"] == 2).all()  # 1 + 1, as Vensim counts: not a logical OR
+    reference = _pysd(path, tmp_path, program.variables)
+    for name in ("Tr", "Fc"):
+        np.testing.assert_allclose(frame[name], reference[name].to_numpy(dtype=float), rtol=1e-9, err_msg=name)
+    bad = _model(tmp_path, "Order = 0 ~~| Smoothed = SMOOTH N(Time, 2, 1, Order) ~~|", name="bad")
+    with pytest.raises(SdeconError, match=r"^Smoothed: the order of SMOOTH N must be a whole number of at least 1$"):
+        engine.compile(bad).run()

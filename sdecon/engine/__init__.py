@@ -106,8 +106,8 @@ class Program:
         """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER for these constants: a control
         may be an expression of constants, and SAVEPER defaults to TIME STEP."""
         scalars = {**self.defaults, **(values or {})}
-        env = {"np": np, **{ident: float(scalars[name])
-                            for name, ident in zip(self.constants, self._spec["idents"])}}
+        env = {**vars(self._module), **{ident: float(scalars[name])  # with the kernel's helpers
+                                        for name, ident in zip(self.constants, self._spec["idents"])}}
         given = {"time_step": time_step, "final_time": final_time}
         for key in CONTROLS:  # in dependency order
             control = self._spec["controls"][key]
@@ -167,6 +167,13 @@ class Program:
         if not (math.isfinite(t0) and math.isfinite(final) and final >= t0):
             raise SdeconError(f"FINAL TIME {final!r} must be a number no earlier than "
                               f"INITIAL TIME {t0!r}")
+        if self._spec["saveper_sensitive"] and abs(saveper - dt) > RPREC * dt:
+            name = self._spec["saveper_sensitive"][0]
+            raise Unsupported(f"{name}: the batch engine does not support this stateful when "
+                              f"SAVEPER ({saveper:g}) differs from TIME STEP ({dt:g}): it reads a "
+                              "variable that PySD computes after updating some stocks except at "
+                              "saved steps, so PySD's result depends on SAVEPER; save every step "
+                              "or use sdecon.run (PySD)")
         n_steps, save_steps, save_times = _schedule(t0, final, dt, saveper)
         expected = math.floor((final - t0) / saveper + RPREC) + 1
         if len(save_steps) != expected:
@@ -189,14 +196,17 @@ class Program:
         out = np.empty((n, len(keep), len(save_steps)))
         arguments = (t0, dt, final, saveper, n_steps, save_steps, keep_index)
         with np.errstate(all="ignore"):
-            self._simulate(P, arguments, out)
+            try:
+                self._simulate(P, arguments, out)
+            except ValueError as error:  # the kernel's own checks, e.g. a delay's order
+                raise SdeconError(str(error)) from None
         return Batch(save_times, {name: out[:, i, :].T for i, name in enumerate(keep)})
 
     def _simulate(self, P: np.ndarray, arguments: tuple, out: np.ndarray) -> None:
         """The kernel over the batch: a large batch in one thread a core (the compiled
         kernel releases the GIL), each thread a contiguous block of runs."""
         kernel, n = self._module.kernel, P.shape[0]
-        cores = THREADS or os.cpu_count() or 1
+        cores = THREADS or len(os.sched_getaffinity(0))
         threads = min(cores, n // PARALLEL_RUNS) if self.backend == "numba" else 1
         if threads <= 1:
             kernel(P, *arguments, out)
@@ -267,6 +277,7 @@ def _specification(path: Path) -> dict:
         "saved": [els[k].name for k in kernel.saved],
         "controls": {key: controls[key] for key in order},
         "control_inputs": sorted(inputs),
+        "saveper_sensitive": kernel.saveper_sensitive,
     }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from .parse import CONTROLS, Model, references, refuse
+from .parse import CONTROLS, VENSIM_NAMES, Model, references, refuse
 
 SMALL_VENSIM = 1e-6
 
@@ -210,19 +210,52 @@ class Kernel:
             need_init |= _closure({key}, init)
         self.init_order = [k for k in self.init_order if k in need_init and k not in CONTROLS
                            and els[k].kind not in ("constant", "lookup")]
+        self.saveper_sensitive = self._order_sensitive()
+
+    def _order_sensitive(self) -> list[str]:
+        """Statefuls whose PySD result depends on its evaluation order, refused here or
+        (the returned names) whenever SAVEPER differs from TIME STEP.
+
+        PySD reads the input and condition of SAMPLE IF TRUE and DELAY FIXED while it
+        updates its statefuls one by one, and DELAY N rolls its delay times while it computes
+        derivatives. A named variable computed earlier in the step is cached, so it keeps the
+        step's value: every variable at a saved step, and those the other statefuls'
+        derivatives need. Anything else, including a stateful nested directly in another,
+        is read after some statefuls have moved. The engine computes a whole step from one
+        state, which agrees with PySD exactly when nothing is read that way.
+        """
+        els, value = self.elements, self.value_deps
+        moving = {k for k in self.statefuls if els[k].kind != "initial"}
+        in_ddt = set()
+        for key in self.statefuls:
+            args = _DDT_ARGS.get(els[key].kind, ())
+            in_ddt |= _closure(self._refs(*(els[key].args[a] for a in args)), value)
+        sensitive = []
+        for key in self.statefuls:
+            el = els[key]
+            construct = VENSIM_NAMES[el.kind]
+            if el.kind in ("sample_if_true", "delay_fixed"):
+                names = ("input", "condition") if el.kind == "sample_if_true" else ("input",)
+                for ref in sorted(self._refs(*(el.args[n] for n in names)) - {"time"}):
+                    if ref in moving and els[ref].hidden:
+                        raise refuse(el.name, f"{construct} reading a stateful nested in it "
+                                              f"({VENSIM_NAMES[els[ref].kind]}): PySD reads it after "
+                                              "updating it")
+                    if ref not in in_ddt and _closure({ref}, value) & moving:
+                        sensitive.append(el.name)
+            elif el.kind == "delay_n" and self._refs(el.args["delay_time"]) & self.varying:
+                parent = els.get(el.name.lower().replace(" ", "_"))
+                if el.hidden and parent is not None and parent.kind in _DYNAMIC_STATE:
+                    raise refuse(el.name, "DELAY N with a delay time that changes, nested in "
+                                          f"{VENSIM_NAMES[parent.kind]}: PySD reads it after "
+                                          "rolling its delay times")
+                sensitive.append(el.name)
+        return sorted(set(sensitive))
 
     # -- expressions ---------------------------------------------------------------------------
     def expr(self, node, phase: str = "run", hoist: dict | None = None) -> str:
         return self._emit(node, phase, hoist).text
 
-    def number(self, node, phase: str = "run", hoist: dict | None = None) -> str:
-        """An expression as a float: a comparison or a logical gives 1.0 or 0.0 (numba's
-        kernel needs one type a variable)."""
-        text = self.expr(node, phase, hoist)
-        if type(node).__name__ in ("ArithmeticStructure", "LogicStructure") and \
-                set(node.operators) & _BOOLEAN:
-            return f"(1.0 if ({text}) else 0.0)"
-        return text
 
     def _emit(self, node, phase: str, hoist: dict | None) -> _Src:
         if node is None:
@@ -257,7 +290,7 @@ class Kernel:
         operators = list(node.operators)
         arguments = [self._emit(a, phase, hoist) for a in node.arguments]
         if operators[0] == ":NOT:":
-            return _Src(f"np.logical_not({arguments[0].text})")
+            return _Src(f"(0.0 if ({arguments[0].text}) else 1.0)")
         if operators[0] == "negative":
             return _Src(f"-{arguments[0].lower(3).text}", 1)
         order = _OPERATORS[operators[-1]][1]
@@ -267,6 +300,10 @@ class Kernel:
             template = _OPERATORS[operators.pop()][0]
             left = arguments.pop().lower(order).text
             right = template.format(left=left, right=right)
+        if set(node.operators) & _BOOLEAN:
+            # A comparison or logical is 1.0 or 0.0, as in Vensim: numba needs one type a
+            # variable, and numpy's booleans would add as a logical OR.
+            return _Src(f"(1.0 if ({right}) else 0.0)")
         return _Src(right, order)
 
     # -- the kernel ----------------------------------------------------------------------------
@@ -317,7 +354,7 @@ class Kernel:
         e = lambda name: self.expr(a[name], phase, hoist)  # noqa: E731
         kind = el.kind
         if kind == "aux":
-            return self.number(a["expr"], phase, hoist)
+            return self.expr(a["expr"], phase, hoist)
         if kind in ("integ", "delay_fixed", "initial"):
             return f"s{v}" if kind != "initial" else v
         if kind == "delay":
@@ -327,12 +364,12 @@ class Kernel:
         if kind == "smooth":
             return f"s{v}[o{v} - 1]"
         if kind == "trend":
-            return f"_zidz({e('input')} - s{v}, {_paren(e('average_time'))} * np.abs(s{v}))"
+            return f"_zidz({_paren(e('input'))} - s{v}, {_paren(e('average_time'))} * np.abs(s{v}))"
         if kind == "forecast":
-            return (f"{_paren(e('input'))} * (1 + _zidz({e('input')} - s{v}, "
+            return (f"{_paren(e('input'))} * (1 + _zidz({_paren(e('input'))} - s{v}, "
                     f"{_paren(e('average_time'))} * s{v})*{_paren(e('horizon'))})")
         if kind == "sample_if_true":
-            return f"(({self.number(a['input'], phase, hoist)}) if ({e('condition')}) else s{v})"
+            return f"(({self.expr(a['input'], phase, hoist)}) if ({e('condition')}) else s{v})"
         raise AssertionError(kind)
 
     def _initialise(self, key: str) -> list[str]:
@@ -341,14 +378,16 @@ class Kernel:
         e = lambda name: _paren(self.expr(a[name], "init"))  # noqa: E731
         kind = el.kind
         if kind == "aux":
-            return [f"{v} = {self.number(a['expr'], 'init')}"]
+            return [f"{v} = {self.expr(a['expr'], 'init')}"]
         if kind == "initial":
-            return [f"{v} = {self.number(a['initial'], 'init')}"]
+            return [f"{v} = {self.expr(a['initial'], 'init')}"]
         if kind == "integ":
-            return [f"s{v} = {self.number(a['initial'], 'init')}", f"{v} = s{v}"]
+            return [f"s{v} = {self.expr(a['initial'], 'init')}", f"{v} = s{v}"]
         if kind in ("delay", "delay_n"):
             order = _number(a["order"]) if kind == "delay" else e("order")
             lines = [f"D{v} = float({e('delay_time')})", f"o{v} = int({order})",
+                     f"if o{v} < 1:",
+                     f"    raise ValueError({el.name + ': the order of DELAY N must be at least 1'!r})",
                      f"while o{v} > 1 and o{v} * dt > D{v}:", f"    o{v} -= 1",
                      f"s{v} = np.full(o{v}, {e('initial')} * D{v})", f"d{v} = np.empty(o{v})"]
             if kind == "delay_n":
@@ -358,12 +397,14 @@ class Kernel:
             return lines
         if kind == "delay_fixed":
             return [f"o{v} = round(max({e('delay_time')} / dt, 1) + SMALL_VENSIM)",
-                    f"s{v} = {self.number(a['initial'], 'init')}",
+                    f"s{v} = {self.expr(a['initial'], 'init')}",
                     f"pipe{v} = np.full(o{v}, s{v})", f"p{v} = 0", f"{v} = s{v}"]
         if kind == "smooth":
             order = _number(a["order"]) if isinstance(a["order"], float) else e("order")
             return [f"of{v} = float({order})", f"o{v} = int(of{v})",
-                    f"s{v} = np.full(o{v}, {self.number(a['initial'], 'init')})",
+                    f"if o{v} < 1 or of{v} != o{v}:",
+                    f"    raise ValueError({el.name + ': the order of SMOOTH N must be a whole number of at least 1'!r})",
+                    f"s{v} = np.full(o{v}, {self.expr(a['initial'], 'init')})",
                     f"d{v} = np.empty(o{v})", f"{v} = s{v}[o{v} - 1]"]
         if kind == "trend":
             return [f"s{v} = {e('input')} / (1 + {e('initial_trend')}*{e('average_time')})",
@@ -372,7 +413,7 @@ class Kernel:
             return [f"s{v} = {e('input')} / (1 + {e('initial_trend')})",
                     f"{v} = {self._value(key, 'init', None)}"]
         if kind == "sample_if_true":
-            return [f"s{v} = {self.number(a['initial'], 'init')}",
+            return [f"s{v} = {self.expr(a['initial'], 'init')}",
                     f"{v} = {self._value(key, 'init', None)}"]
         raise AssertionError(kind)
 
@@ -386,7 +427,7 @@ class Kernel:
             update = f"s{v} + d{v} * dt"
             if el.non_negative:
                 update = f"max({update}, 0.0)"
-            return [f"d{v} = {self.number(a['flow'], 'run', hoist)}"], [f"s{v} = {update}"]
+            return [f"d{v} = {self.expr(a['flow'], 'run', hoist)}"], [f"s{v} = {update}"]
         if kind == "delay":
             return ([f"D{v} = {e('delay_time')}",
                      f"d{v}[0] = ({e('input')} - s{v}[0] / D{v}) * o{v}",
@@ -410,10 +451,10 @@ class Kernel:
             return ([f"d{v} = ({e('input')} - s{v}) / {e('average_time')}"],
                     [f"s{v} = s{v} + d{v} * dt"])
         if kind == "delay_fixed":
-            return ([f"i{v} = {self.number(a['input'], 'run', hoist)}"],
+            return ([f"i{v} = {self.expr(a['input'], 'run', hoist)}"],
                     [f"pipe{v}[p{v}] = i{v}", f"p{v} = (p{v} + 1) % o{v}", f"s{v} = pipe{v}[p{v}]"])
         if kind == "sample_if_true":
-            return ([f"n{v} = ({self.number(a['input'], 'run', hoist)}) if ({e('condition')}) else s{v}"],
+            return ([f"n{v} = ({self.expr(a['input'], 'run', hoist)}) if ({e('condition')}) else s{v}"],
                     [f"s{v} = s{v} * 0 + n{v}"])
         if kind == "initial":
             return [], []
@@ -436,6 +477,10 @@ _UPDATE_ARGS = {"integ": ("flow",), "delay": ("input", "delay_time"),
                 "smooth": ("input", "smooth_time"), "trend": ("input", "average_time"),
                 "forecast": ("input", "average_time"),
                 "sample_if_true": ("input", "condition"), "initial": ()}
+# What PySD reads when it computes each stateful's derivative (`ddt`).
+_DDT_ARGS = {"integ": ("flow",), "delay": ("input", "delay_time"),
+             "delay_n": ("input", "delay_time"), "smooth": ("input", "smooth_time"),
+             "trend": ("input", "average_time"), "forecast": ("input", "average_time")}
 # Statefuls whose value changes during a run (INITIAL's does not).
 _DYNAMIC_STATE = {"integ", "delay", "delay_n", "delay_fixed", "smooth", "trend", "forecast",
                   "sample_if_true"}
