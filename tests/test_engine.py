@@ -243,3 +243,10 @@ def test_comparisons_are_numbers_and_a_bad_smooth_order_is_refused(tmp_path):
     bad = _model(tmp_path, "Order = 0 ~~| Smoothed = SMOOTH N(Time, 2, 1, Order) ~~|", name="bad")
     with pytest.raises(SdeconError, match=r"^Smoothed: the order of SMOOTH N must be a whole number of at least 1$"):
         engine.compile(bad).run()
+
+
+def test_control_variables_are_computed_in_the_order_they_use_each_other(tmp_path):
+    path = _model(tmp_path, "Clock = Time ~~|", "INITIAL TIME = FINAL TIME - 2 ~~| FINAL TIME = 5 ~~| "
+                                                "TIME STEP = SAVEPER / 2 ~~| SAVEPER = 1 ~~|")
+    batch = engine.compile(path).run()
+    np.testing.assert_array_equal(batch.years, [3, 4, 5])

@@ -109,8 +109,7 @@ class Program:
         env = {**vars(self._module), **{ident: float(scalars[name])  # with the kernel's helpers
                                         for name, ident in zip(self.constants, self._spec["idents"])}}
         given = {"time_step": time_step, "final_time": final_time}
-        for key in CONTROLS:  # in dependency order
-            control = self._spec["controls"][key]
+        for key, control in self._spec["controls"].items():  # each after those it uses
             if given.get(key) is not None:
                 env[control["ident"]] = float(given[key])
             elif "value" in control:
