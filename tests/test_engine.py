@@ -105,18 +105,25 @@ def test_unsupported_vensim_functions_are_named_with_their_variable(tmp_path):
         engine.compile(path)
 
 
-def test_a_macro_is_refused_not_merged_into_the_model(tmp_path):
-    # Merged, the macro's local `factor = 2` would silently replace the model's `factor = 5`.
+def test_a_macro_is_inlined_with_its_own_names(tmp_path):
+    # Merged into the model, the macro's local `factor = 2` would replace the model's 5.
     path = _model(tmp_path, """
         :MACRO: DOUBLE(input)
         DOUBLE = input * factor ~~|
         factor = 2 ~~|
         :END OF MACRO:
         factor = 5 ~~|
-        Result = DOUBLE(3) ~~|
-        """)
-    with pytest.raises(engine.Unsupported, match=r"does not support macros \(:MACRO: double\)"):
-        engine.compile(path)
+        Result = DOUBLE(3) + DOUBLE(Time) ~~|
+        Scaled = factor * Time ~~|
+        """, "INITIAL TIME = 0 ~~| FINAL TIME = 4 ~~| TIME STEP = 1 ~~| SAVEPER = 1 ~~|")
+    program = engine.compile(path)
+    frame = program.run().frame()
+    assert program.defaults["factor"] == 5
+    np.testing.assert_array_equal(frame["Result"], 6 + 2 * frame.index.to_numpy())
+    np.testing.assert_array_equal(frame["Scaled"], 5 * frame.index.to_numpy())
+    reference = _pysd(path, tmp_path, program.variables)
+    for name in program.variables:
+        np.testing.assert_allclose(frame[name], reference[name].to_numpy(dtype=float), rtol=1e-9, err_msg=name)
 
 
 CONSTRUCTS = Path(__file__).parent / "engine_models" / "constructs.mdl"

@@ -19,6 +19,7 @@ from sdecon import engine
 SUITE = Path(__file__).parent / "vensim_suite"
 
 MATCH = [
+    'macro_cross_reference', 'macro_expression', 'macro_multi_expression', 'macro_multi_macros', 'macro_stock', 'macro_trailing_definition',
     'abs', 'active_initial', 'active_initial_circular', 'arguments', 'builtin_max',
     'builtin_min', 'case_sensitive_extension', 'chained_initialization',
     'constant_expressions', 'delay_fixed', 'delay_numeric_error', 'delay_parentheses',
@@ -64,10 +65,6 @@ REFUSED = {
     'subscripted_round', 'subscripted_smooth', 'subscripted_trend', 'subscripted_trig',
     'subscripted_xidz', 'subset_duplicated_coord', 'tabbed_arrays', 'vector_order',
     'vector_select', 'with_lookup',
-    ],
-    'macros': [
-    'macro_cross_reference', 'macro_expression', 'macro_multi_expression',
-    'macro_multi_macros', 'macro_stock', 'macro_trailing_definition',
     ],
     'GET XLS': [
     'get_constants_incomplete_subscript', 'get_with_missing_values_xlsx', 'get_xls_cellrange',

@@ -14,7 +14,7 @@ instead of compiling again. There is no second copy of the equations to drift: c
 
 The kernel reproduces PySD's semantics (see `codegen`) and is tested against PySD on the
 SDXorg test-models suite and on every shipped scenario. What it cannot compile
-(subscripts, macros, external data, a few functions) it refuses in one line naming the
+(subscripts, external data, a few functions) it refuses in one line naming the
 construct and the variable; `sdecon.run` (PySD) can still run such a model.
 """
 from __future__ import annotations

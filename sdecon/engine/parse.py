@@ -7,7 +7,7 @@ PySD implements as objects in `pysd.py_backend.statefuls`. A stateful written in
 larger expression (`2 * SMOOTH(x, 3)`, `Stock / INITIAL(Stock)`) is lifted into a hidden
 element of its own, as PySD's builder does, so that it keeps its state between steps.
 
-What the engine cannot compile (subscripts, macros, external data, a few functions) is
+What the engine cannot compile (subscripts, external data, a few functions) is
 refused here with one line naming the Vensim construct and the variable that uses it.
 """
 from __future__ import annotations
@@ -111,15 +111,8 @@ def parse(path: str | Path) -> Model:
         except Exception as error:  # PySD's parser raises many kinds; one line is enough
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise SdeconError(f"PySD cannot parse {path.name}: {message}") from None
-    main = abstract.sections[0]
-    macros = {s.name.lower().replace(" ", "_"): s.name for s in abstract.sections if s.type == "macro"}
-    if macros:
-        user, macro = next(((el.name, macros[call]) for el in main.elements
-                            for c in el.components for call in _calls(c.ast) if call in macros),
-                           (path.name, next(iter(macros.values()))))
-        raise Unsupported(f"{user}: the batch engine does not support macros (:MACRO: {macro}); "
-                          "sdecon.run (PySD) can still run this model")
-    lowering = _Lowering()
+    main = next(s for s in abstract.sections if s.type == "main")
+    lowering = _Lowering({s.name: s for s in abstract.sections if s.type == "macro"})
     for element in main.elements:
         lowering.add(element)
     elements = lowering.elements
@@ -138,10 +131,13 @@ def refuse(variable: str, construct: str) -> Unsupported:
 
 
 class _Lowering:
-    """Turns PySD's elements into `Element`s, lifting nested statefuls and lookups."""
+    """Turns PySD's elements into `Element`s, lifting nested statefuls and lookups and
+    inlining macros."""
 
-    def __init__(self):
+    def __init__(self, macros: dict | None = None):
         self.elements: dict[str, Element] = {}
+        self.macros = macros or {}  # PySD's macro sections, by reference name
+        self.instances = 0
 
     def add(self, element) -> None:
         name = element.name
@@ -201,6 +197,8 @@ class _Lowering:
             self.elements[key] = Element(key, name, "lookup",
                                          {"table": self._table(name, node.lookups)}, hidden=True)
             return ae.CallStructure(ae.ReferenceStructure(key), (self._lower(name, node.argument),))
+        if kind == "CallStructure" and node.function.reference in self.macros:
+            return self._inline(name, node)
         if kind == "CallStructure":
             arguments = tuple(self._lower(name, a) for a in node.arguments)
             return dataclasses.replace(node, arguments=arguments)
@@ -208,6 +206,46 @@ class _Lowering:
             arguments = [self._lower(name, a) for a in node.arguments]
             return dataclasses.replace(node, arguments=arguments)
         raise refuse(name, kind.replace("Structure", "").upper())
+
+    def _inline(self, name: str, call):
+        """A macro call as elements of its own: one instance a call, its arguments and
+        every element of the macro under a prefix, so that a macro's local names (its
+        `factor = 2`) never meet the model's (its `factor = 5`), and a macro's stock keeps
+        its own state at each call. The call becomes a reference to the instance's output,
+        the element named like the macro."""
+        from pysd.translators.structures import abstract_expressions as ae
+        section = self.macros[call.function.reference]
+        if section.returns:
+            raise refuse(name, f"macros with more than one output (:MACRO: {section.name})")
+        if len(call.arguments) != len(section.params):
+            raise SdeconError(f"{name}: macro {section.name} takes {len(section.params)} arguments "
+                              f"({', '.join(section.params)}); got {len(call.arguments)}")
+        self.instances += 1
+        prefix = f"_macro{self.instances}_{section.name}__"
+        keys = [el.name.lower().replace(" ", "_") for el in section.elements]
+        local = {key: prefix + key for key in [*section.params, *keys]}
+        for parameter, argument in zip(section.params, call.arguments):
+            self.elements[prefix + parameter] = Element(
+                prefix + parameter, f"{name} ({section.name} argument {parameter})", "aux",
+                {"expr": self._lower(name, argument)}, hidden=True)
+        for element, key in zip(section.elements, keys):
+            label = f"{name} ({section.name}: {element.name})"
+            if len(element.components) != 1 or any(element.components[0].subscripts):
+                raise refuse(label, "subscripts")
+            ast = _rename(element.components[0].ast, local)
+            kind = type(ast).__name__
+            if kind == "LookupsStructure":
+                self.elements[prefix + key] = Element(prefix + key, label, "lookup",
+                                                      {"table": self._table(label, ast)}, hidden=True)
+            elif kind in _STATEFULS:
+                self._stateful(prefix + key, label, ast)
+            else:  # a macro's constants are its own, not parameters of the model
+                self.elements[prefix + key] = Element(prefix + key, label, "aux",
+                                                      {"expr": self._lower(label, ast)}, hidden=True)
+        if prefix + section.name not in self.elements:
+            raise SdeconError(f"{name}: macro {section.name} defines no variable named like it, "
+                              "its output")
+        return ae.ReferenceStructure(prefix + section.name)
 
     @staticmethod
     def _table(name: str, lookup) -> tuple:
@@ -217,6 +255,18 @@ class _Lowering:
         if len(set(xs)) != len(xs):
             raise SdeconError(f"{name}: the lookup's x values repeat")
         return xs, tuple(float(y) for y in lookup.y)
+
+
+def _rename(node, names: dict[str, str]):
+    """A PySD syntax tree with references (and calls of local lookups) renamed."""
+    if isinstance(node, (tuple, list)):
+        return type(node)(_rename(child, names) for child in node)
+    if not dataclasses.is_dataclass(node):
+        return node
+    if type(node).__name__ == "ReferenceStructure":
+        return dataclasses.replace(node, reference=names.get(node.reference, node.reference))
+    changes = {f.name: _rename(getattr(node, f.name), names) for f in dataclasses.fields(node)}
+    return dataclasses.replace(node, **changes)
 
 
 def _is_number(node) -> bool:
