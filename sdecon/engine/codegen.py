@@ -424,10 +424,7 @@ class Kernel:
         e = lambda name: _paren(self.expr(a[name], "run", hoist))  # noqa: E731
         kind = el.kind
         if kind == "integ":
-            update = f"s{v} + d{v} * dt"
-            if el.non_negative:
-                update = f"max({update}, 0.0)"
-            return [f"d{v} = {self.expr(a['flow'], 'run', hoist)}"], [f"s{v} = {update}"]
+            return [f"d{v} = {self.expr(a['flow'], 'run', hoist)}"], [f"s{v} = s{v} + d{v} * dt"]
         if kind == "delay":
             return ([f"D{v} = {e('delay_time')}",
                      f"d{v}[0] = ({e('input')} - s{v}[0] / D{v}) * o{v}",

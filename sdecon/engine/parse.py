@@ -81,7 +81,6 @@ class Element:
     args: dict = field(default_factory=dict)
     units: str = ""
     hidden: bool = False
-    non_negative: bool = False
 
 
 @dataclass
@@ -166,8 +165,9 @@ class _Lowering:
         args = {f: self._lower(name, getattr(ast, f)) for f in fields}
         if kind == "smooth" and type(ast).__name__ == "SmoothStructure":
             args["order"] = float(ast.order)
-        non_negative = bool(getattr(ast, "non_negative", False))
-        self.elements[key] = Element(key, name, kind, args, units, hidden, non_negative)
+        if getattr(ast, "non_negative", False):  # PySD's Vensim parser never sets it; XMILE does
+            raise refuse(name, "non-negative stocks")
+        self.elements[key] = Element(key, name, kind, args, units, hidden)
 
     def _hidden_key(self, prefix: str, name: str) -> str:
         base = f"_{prefix}_{name.lower().replace(' ', '_')}"
