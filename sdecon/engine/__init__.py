@@ -97,6 +97,11 @@ class Program:
         return self
 
     @property
+    def stocks(self) -> list[str]:
+        """The model's named stocks (INTEG), in the file's order."""
+        return list(self._spec["stocks"])
+
+    @property
     def source(self) -> str:
         """The generated kernel, as Python source."""
         return self._spec["source"]
@@ -152,8 +157,7 @@ class Program:
         n = sizes.pop() if sizes else 1
         if n < 1:
             raise SdeconError(f"runs must be at least 1, got {n}")
-        used = self._control_inputs()
-        for name in used & set(arrays):
+        for name in set(self._spec["control_inputs"]) & set(arrays):
             if np.any(arrays[name] != arrays[name][0]):
                 raise SdeconError(f"{name}: the control variables depend on it, so it must be the "
                                   "same in every run of a batch")
@@ -174,6 +178,8 @@ class Program:
                               "saved steps, so PySD's result depends on SAVEPER; save every step "
                               "or use sdecon.run (PySD)")
         n_steps, save_steps, save_times = _schedule(t0, final, dt, saveper)
+        # Fresh arrays: the schedule is cached, and a Batch's years belong to its caller.
+        save_steps, save_times = np.array(save_steps, dtype=np.int64), np.array(save_times)
         expected = math.floor((final - t0) / saveper + RPREC) + 1
         if len(save_steps) != expected:
             raise SdeconError(f"time step {dt:g} does not divide SAVEPER {saveper:g}: PySD's rule "
@@ -217,10 +223,6 @@ class Program:
                        for a, b in zip(bounds[:-1], bounds[1:])]
             for future in futures:
                 future.result()
-
-    def _control_inputs(self) -> frozenset:
-        """Constants that the control variables are computed from."""
-        return frozenset(self._spec["control_inputs"])
 
 
 def _ordered(names: list[str]) -> list[str]:
@@ -277,9 +279,11 @@ def _specification(path: Path) -> dict:
         "controls": {key: controls[key] for key in order},
         "control_inputs": sorted(inputs),
         "saveper_sensitive": kernel.saveper_sensitive,
+        "stocks": [els[k].name for k in kernel.statefuls if els[k].kind == "integ" and not els[k].hidden],
     }
 
 
+@functools.lru_cache(maxsize=64)  # a Python loop over every step: once per clock, not per batch
 def _schedule(t0: float, final: float, dt: float, saveper: float):
     """The number of Euler steps and the steps whose values are saved, by PySD's rules
     (`Time.in_bounds`, `Time.in_return`), with the saved times rounded as PySD rounds them."""
@@ -294,7 +298,7 @@ def _schedule(t0: float, final: float, dt: float, saveper: float):
             break
         t, step = t + dt, step + 1
     digits = -int(np.log10(dt * RPREC))
-    return step, np.asarray(steps, dtype=np.int64), np.round(np.asarray(times), digits)
+    return step, tuple(steps), tuple(np.round(times, digits).tolist())
 
 
 _PRELUDE = {  # nogil: the threads of a large batch run the kernel side by side

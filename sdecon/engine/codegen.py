@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from .parse import CONTROLS, VENSIM_NAMES, Model, references, refuse
+from .parse import CONTROLS, FUNCTIONS, VENSIM_NAMES, Model, references, refuse
 
 SMALL_VENSIM = 1e-6
 
@@ -57,6 +57,9 @@ _CALLS = {  # Vensim function -> template over the arguments
     "pulse_train": "_pulse_train(t, {0}, {1}, {2}, {3})",
     "ramp": "_ramp(t, {0}, {1}, {2})",
 }
+
+# parse.FUNCTIONS says what the parser accepts; every one of them is generated here.
+assert FUNCTIONS == {*_CALLS, "active_initial"}, "parse.FUNCTIONS and codegen._CALLS disagree"
 
 HELPERS = '''
 @_jit
@@ -175,7 +178,7 @@ class Kernel:
             a = el.args
             if el.kind == "aux":
                 value[key] = self._refs(a["expr"])
-                init[key] = _initial_references(a["expr"])
+                init[key] = references(a["expr"], initial=True)
                 update[key] = set()
             elif el.kind in ("constant", "lookup"):
                 value[key] = init[key] = update[key] = set()
@@ -481,22 +484,6 @@ _DDT_ARGS = {"integ": ("flow",), "delay": ("input", "delay_time"),
 # Statefuls whose value changes during a run (INITIAL's does not).
 _DYNAMIC_STATE = {"integ", "delay", "delay_n", "delay_fixed", "smooth", "trend", "forecast",
                   "sample_if_true"}
-
-
-def _initial_references(node) -> set[str]:
-    """References of an expression while initial values are computed (ACTIVE INITIAL's
-    second argument instead of its first)."""
-    if node is None or isinstance(node, (int, float, str)):
-        return set()
-    kind = type(node).__name__
-    if kind == "CallStructure" and node.function.reference == "active_initial":
-        return _initial_references(node.arguments[1])
-    if kind == "ReferenceStructure":
-        return {node.reference}
-    if kind == "CallStructure":
-        own = references(type(node)(node.function, ()))
-        return own.union(*(_initial_references(a) for a in node.arguments))
-    return set().union(set(), *(_initial_references(a) for a in node.arguments))
 
 
 def _number(value: float) -> str:

@@ -273,20 +273,24 @@ def _is_number(node) -> bool:
     return isinstance(node, (int, float)) and not isinstance(node, bool)
 
 
-def references(node) -> set[str]:
-    """Keys of the elements (and `time`) an expression refers to."""
+def references(node, initial: bool = False) -> set[str]:
+    """Keys of the elements (and `time`) an expression refers to; with `initial`, while
+    initial values are computed (ACTIVE INITIAL's second argument instead of its first)."""
     if node is None or _is_number(node) or isinstance(node, str):
         return set()
     kind = type(node).__name__
     if kind == "ReferenceStructure":
         return {node.reference}
+    arguments = node.arguments
+    implicit = set()
     if kind == "CallStructure":
         function = node.function.reference
+        if function == "active_initial":
+            arguments = arguments[1:] if initial else arguments[:1]
         implicit = {"time"} if function in TIME_FUNCTIONS else set()
         if function not in FUNCTIONS:
             implicit.add(function)  # a lookup table
-        return implicit.union(*(references(a) for a in node.arguments))
-    return set().union(set(), *(references(a) for a in node.arguments))
+    return implicit.union(*(references(a, initial) for a in arguments))
 
 
 def _check_references(model: Model) -> None:
