@@ -94,22 +94,18 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
             fit = calibration.calibrate(scenario, until=origin, params=params, seed=seed,
                                         maxiter=maxiter, popsize=popsize, observations_table=table)
         fits[origin] = fit
+        # One run per origin, seen through the observation operator at every data row: the
+        # rows after the origin are the held-out ones, the whole is the figure's path.
+        seen = calibration.out_of_sample(fit, since=calibration.FIRST_YEAR, until=LAST_DATA_YEAR,
+                                         table=table)
         until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
-        held_out = calibration.out_of_sample(fit, since=origin + 1, until=until, table=table)
+        held_out = seen[(seen["time"] >= origin + 1) & (seen["time"] < until + 1)].copy()
         held_out.insert(0, "origin", origin)
         held_out.insert(1, "horizon", np.floor(held_out["time"] - origin).astype(int).clip(lower=1))
-        frames.append(held_out)
-        paths.append(_path(fit, origin, table))
+        frames.append(held_out.reset_index(drop=True))
+        paths.append(seen.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]])
     errors = pd.concat(frames, ignore_index=True)
     return Backtest(origins, horizon, errors, fits, pd.concat(paths, ignore_index=True))
-
-
-def _path(fit: calibration.Calibration, origin: int, table: pd.DataFrame | None) -> pd.DataFrame:
-    """The fitted run seen through each series' observation operator, at every data row
-    2015-2024, for the figures."""
-    table = calibration.out_of_sample(fit, since=calibration.FIRST_YEAR, until=LAST_DATA_YEAR,
-                                      table=table)
-    return table.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]]
 
 
 def plot(result: Backtest, series: str, ax=None):
