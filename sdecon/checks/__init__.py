@@ -14,6 +14,7 @@ year, and both sides' values.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import engine, model
+from .. import engine
 from ..errors import SdeconError, closest
 
 REALITY = Path(__file__).with_name("reality.toml")
@@ -68,7 +69,7 @@ def load(path: str | Path | None = None, scope: str | None = None) -> list[Check
     except tomllib.TOMLDecodeError as error:
         raise SdeconError(f"checks file {str(path)!r} is not valid TOML: {error}") from None
     found = []
-    names = set(model.variable_names())
+    names = set(engine.program().variables)
     for entry in table.get("check", []):
         name = entry.get("name")
         if not name or not entry.get("constraint"):
@@ -111,7 +112,7 @@ def _split(name: str, constraint: str) -> tuple[str, str, str]:
 
 
 def _side(text: str, values: Mapping[str, np.ndarray]) -> np.ndarray:
-    names, index = {}, iter(range(10_000))
+    names, index = {}, itertools.count()
 
     def swap(match):
         key = f"v{next(index)}"
@@ -126,12 +127,10 @@ def evaluate(checks: Sequence[Check], batch: engine.Batch, runs: Sequence | None
     """Violations of `checks` in a batch: one row a check, run and year, with both sides."""
     labels = list(range(batch.runs)) if runs is None else list(runs)
     years = np.round(batch.years).astype(int)
-    stocks = [s for s in model.stock_names() if not s.startswith("Log ")]
     rows = []
     for item in checks:
-        pairs = []
         if STOCKS in item.variables():
-            pairs = [(s, {STOCKS: batch.values[s]}) for s in stocks]
+            pairs = [(s, {STOCKS: batch.values[s]}) for s in _quantity_stocks()]
         else:
             pairs = [("", batch.values)]
         for stock, values in pairs:
@@ -149,20 +148,25 @@ def evaluate(checks: Sequence[Check], batch: engine.Batch, runs: Sequence | None
     return pd.DataFrame(rows, columns=["check", "run", "year", "stock", "left", "right", "scope"])
 
 
+def _quantity_stocks() -> list[str]:
+    """The stocks "{stocks}" stands for: all but those holding a logarithm ("Log ...")."""
+    return [s for s in engine.program().stocks if not s.startswith("Log ")]
+
+
 def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = None,
           samples: int | None = None, seed: int = 0, path: str | Path | None = None,
-          scope: str | None = None) -> pd.DataFrame:
+          scope: str | None = None, constraints: Sequence[Check] | None = None) -> pd.DataFrame:
     """Violations over one source of runs: shipped `scenarios` (all of them by default), a
     saved `sweep` directory (its runs simulated again), or `samples` runs of a Latin
-    hypercube over every free parameter's bounds (`sdecon.sweep.default_uncertainty`)."""
+    hypercube over every free parameter's bounds (`sdecon.sweep.default_uncertainty`).
+    The checks are `load(path, scope)`, or `constraints` when given."""
     from .. import scenarios as scenario_module
     from .. import sweep as sweep_module
     given = [x is not None for x in (scenarios, sweep, samples)]
     if sum(given) > 1:
         raise SdeconError("give one of scenarios, sweep and samples, not several")
-    items = load(path, scope)
-    wanted = sorted({v for c in items for v in c.variables()} - {STOCKS}
-                    | {s for s in model.stock_names() if not s.startswith("Log ")})
+    items = list(constraints) if constraints is not None else load(path, scope)
+    wanted = sorted({v for c in items for v in c.variables()} - {STOCKS} | set(_quantity_stocks()))
     if sweep is not None:
         result = sweep_module.load(sweep)
         names = [u["name"] for u in result.manifest["vary"]]
@@ -226,7 +230,7 @@ def _handle(args) -> int:
         raise SdeconError(f"--samples {args.samples} must be at least 1")
     items = load(args.checks, args.scope)
     violations = check(scenarios=args.scenario, sweep=args.sweep, samples=args.samples,
-                       seed=args.seed, path=args.checks, scope=args.scope)
+                       seed=args.seed, constraints=items)
     if args.output:
         write_all([(args.output, lambda tmp: violations.to_csv(tmp, index=False))])
     source = (f"{args.samples:,} Latin-hypercube runs" if args.samples else
