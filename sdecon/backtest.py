@@ -142,10 +142,8 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from .output import write_all
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise SdeconError(f"output {str(directory)!r} exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _output_directory(directory)
+    directory.mkdir(exist_ok=True)
     outputs = [(directory / "errors.csv", lambda tmp: result.errors.to_csv(tmp, index=False)),
                (directory / "summary.csv", lambda tmp: result.summary().to_csv(tmp, index=False)),
                (directory / "next_year.csv", lambda tmp: result.next_year().to_csv(tmp, index=False))]
@@ -160,6 +158,17 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
                 plt.close(figure)
         outputs.append((directory / f"{series}.png", draw))
     return write_all(outputs)
+
+
+def _output_directory(directory: str | Path) -> Path:
+    """`directory` if it can be written: a directory, or a new one in an existing folder."""
+    directory = Path(directory)
+    parent = directory.parent if str(directory.parent) else Path(".")
+    if directory.exists() and not directory.is_dir():
+        raise SdeconError(f"output {str(directory)!r} exists and is not a directory")
+    if not parent.is_dir():
+        raise SdeconError(f"cannot write {str(directory)!r}: folder {str(parent)!r} does not exist")
+    return directory
 
 
 def _origins(text: str) -> tuple[int, ...]:
@@ -190,6 +199,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
 def _handle(args) -> None:
     if args.horizon is not None and args.horizon < 1:
         raise SdeconError(f"--horizon {args.horizon} must be at least 1 year")
+    if args.output:
+        _output_directory(args.output)  # before the fits, so a bad path costs nothing
     engine.program().prepare()
     result = backtest(args.origins, args.horizon, scenario=args.scenario, seed=args.seed)
     summary = result.summary()

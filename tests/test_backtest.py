@@ -67,3 +67,7 @@ def test_the_command_writes_errors_summaries_and_a_figure_per_series(tmp_path, c
             "global_datacenter_capex_delloro.png", "nvidia_datacenter_revenue_fiscal_year.png"} <= names
     assert main(["backtest", "--origins", "20x1"]) == 2
     assert "expected years separated by commas" in capsys.readouterr().err
+    assert main(["backtest", "--origins", "2023", "--output", str(tmp_path / "no" / "such")]) == 2
+    assert "folder" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    assert main(["backtest", "--origins", "2023", "--output", str(out / "errors.csv")]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
