@@ -40,16 +40,17 @@ from .output import check_writable, write_all
 
 #: Parameters fitted by default: those the 2015-2024 history speaks to. Left out because
 #: the history cannot tell them apart from these (the fit drove them to a bound with no
-#: standard error to speak of): Coverage Slope, Capability Midpoint, Model Generation
-#: Time, Capacity Adjustment Time and Demand Trend Time keep their sourced defaults.
+#: standard error to speak of): Initial AI Spending Growth, the Bass coefficients of
+#: generative-AI adoption, Coverage Slope, Capability Midpoint, Model Generation Time,
+#: Capacity Adjustment Time and Demand Trend Time keep their sourced defaults.
 DEFAULT_PARAMETERS = (
     "AI Share of Addressable Spending at Base Year",  # level of AI demand
     "Historical Elasticity of Substitution",
-    "Initial AI Spending Growth",        # the growth investors expected in 2015
     "Conventional Datacenter Capex Share of GDP",
     "Cloud Shift Rate",                  # conventional capex growing faster than GDP
-    "Generative AI Demand Shift",        # the late-2022 jump in demand for AI
-    "Largest Run Share of Training Spending",
+    "Generative AI Demand Shift",        # how far generative AI raised demand
+    "Largest Run Share at Base Year",
+    "Frontier Concentration Rate",       # the largest run's growing share of training
     "Historical Max AI Capex Growth Rate",  # how fast the build-out followed demand
 )
 #: Series fitted by default: one of each group of overlapping series (the fiscal-year
