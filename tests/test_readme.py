@@ -40,3 +40,43 @@ def test_the_readme_scenario_table_is_what_the_model_gives():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [row for row in _scenario_rows() if row not in text]
     assert not missing, "update the README's scenario table to:\n" + "\n".join(_scenario_rows())
+
+
+def _anchor_rows():
+    """The README's anchor table, model side: baseline 2030 and 2050 in a reader's units."""
+    import sdecon
+
+    run = sdecon.run("baseline")
+
+    def money(value):  # USD billion a year -> "$1.8 trillion"
+        return f"${value / 1000:.2g} trillion"
+
+    def share(value):
+        return f"{100 * value:.2g}% of GDP"
+
+    capex = run["Datacenter Capex"]
+    cumulative = sum((capex[y] + capex[y + 1]) / 2 for y in range(2025, 2031))  # rates at 1 January
+    rows = {}
+    for year in (2030, 2050):
+        r = run.loc[year]
+        rows[year] = {
+            "compute": f"{money(r['Compute Spending'])}, {share(r['Compute Spending Share of GDP'])}",
+            "capex": f"{money(r['Datacenter Capex'])} a year, {share(r['Datacenter Capex'] / r['GDP'])}",
+            "power": f"{float(format(r['Datacenter Electricity'], '.2g')):,.0f} TWh "
+                     f"(AI {float(format(r['AI Datacenter Electricity'], '.2g')):,.0f})",
+            "run": f"{r['Frontier Training Run Compute']:.2g} FLOP".replace("e+", "e"),
+        }
+    rows[2030]["capex"] += f"; ${cumulative / 1000:.2g} trillion over 2025-2030"
+    return rows
+
+
+def test_the_readme_anchor_table_is_what_the_model_gives():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- anchors -->\n(.*?)<!-- /anchors -->", text, re.S).group(1)
+    lines = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+             for line in table.splitlines()[2:]}
+    rows = _anchor_rows()
+    for label, key in [("compute spending", "compute"), ("datacenter capex", "capex"),
+                       ("datacenter electricity", "power"), ("largest training run", "run")]:
+        model_2030, _anchor, model_2050 = lines[label]
+        assert (model_2030, model_2050) == (rows[2030][key], rows[2050][key]), label

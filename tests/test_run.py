@@ -45,7 +45,7 @@ def test_several_scenarios_make_one_long_frame(baseline):
 
 
 def test_overrides_are_validated():
-    with pytest.raises(SdeconError, match=r"unknown parameter 'Elasticity' \(did you mean 'Elasticity of Substitution'"):
+    with pytest.raises(SdeconError, match=r"unknown parameter 'Elasticity' \(did you mean [^)]*'Elasticity of Substitution'"):
         sdecon.run("baseline", {"Elasticity": 2})
     with pytest.raises(SdeconError, match=r"Elasticity of Substitution = 9 is out of bounds; allowed: \[0.2, 3\] Dmnl"):
         sdecon.run("baseline", {"Elasticity of Substitution": 9})
@@ -60,6 +60,7 @@ def test_every_model_variable_has_units_and_a_comment():
 
 
 UNIT_CONVERSIONS = {"FLOP per EFLOP", "Seconds per Year", "USD per Billion", "MUSD per BUSD",
+                    "W per GW", "GWh per TWh", "Hours per Year", "J per MWh",
                     "Training Run Accounting Period"}
 
 
