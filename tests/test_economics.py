@@ -148,3 +148,17 @@ def test_compute_revenue_pays_for_capex_except_where_a_bubble_leaves_write_downs
         assert written_down > 100  # USD billion
     else:
         assert net >= cost, (net, cost)
+
+
+def test_faster_algorithmic_progress_raises_training_spend_through_the_performance_effect():
+    # Seed 002: algorithmic progress "makes it more lucrative to do larger training runs".
+    batch = engine.run({**BASELINE, "Algorithmic Growth Rate": np.array([1.0, 1.83, 3.0])},
+                       variables=["Training Compute Spending", "Performance Effect",
+                                  "Frontier Training Run Compute"])
+    year = list(batch.years).index(2030)
+    for name in ("Training Compute Spending", "Performance Effect", "Frontier Training Run Compute"):
+        assert (np.diff(batch.values[name][year]) > 0).all(), name
+    # The frontier run then grows about 3x a year 2024-2030 (Epoch's trend: 4-5x).
+    run = _run({})
+    growth = (run.loc[2030, "Frontier Training Run Compute"] / run.loc[2024, "Frontier Training Run Compute"]) ** (1 / 6)
+    assert 2.5 < growth < 5
