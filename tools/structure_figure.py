@@ -29,6 +29,7 @@ NODES = {  # name: (x, y, sector colour)
     "Compute\nSpending": (0.62, 0.38, "#f5f0d8"),
     "GDP": (0.62, 0.08, "#f5f0d8"),
     "Installed Compute\n(Datacenter Capex)": (0.36, 0.08, "#e0e0e0"),
+    "Datacenter\nGrid Power": (0.1, 0.02, "#e0e0e0"),
 }
 LINKS = [  # cause, effect, polarity, curvature
     ("Hardware\nEfficiency", "Price of\nAI Compute", "-", 0.0),
@@ -48,11 +49,13 @@ LINKS = [  # cause, effect, polarity, curvature
     ("Installed Compute\n(Datacenter Capex)", "Scarcity\nMarkup", "-", 0.0),
     ("AI Spending\nShare", "GDP", "+ (automation)", -0.35),
     ("GDP", "Compute\nSpending", "+", 0.0),
+    ("Datacenter\nGrid Power", "Installed Compute\n(Datacenter Capex)", "+ (power bound)", 0.0),
+    ("Scarcity\nMarkup", "Datacenter\nGrid Power", "+ (scarcity\nbrings power)", 0.25),
 ]
 LOOPS = [
     (0.735, 0.47, "R  performance\n effect"), (0.49, 0.55, "B  capacity pricing"),
     (0.16, 0.38, "B  waste\nelimination"), (0.46, 0.22, "B  infrastructure"),
-    (0.75, 0.2, "R  automation\n(jevons)"), (0.49, 0.86, "R/B  substitution\n(sign of sigma - 1)"),
+    (0.75, 0.2, "R  automation\n(jevons)"), (0.22, 0.14, "B  power"), (0.49, 0.86, "R/B  substitution\n(sign of sigma - 1)"),
 ]
 
 
