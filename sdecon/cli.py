@@ -187,12 +187,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flags(parser: argparse.ArgumentParser, command: str | None) -> dict[str, str]:
+    """Each option's destination (the Python argument it feeds) and its long flag."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    chosen = subparsers[0].choices.get(command) if subparsers and command else None
+    actions = chosen._actions if chosen is not None else []
+    return {a.dest: max(a.option_strings, key=len) for a in actions if a.option_strings}
+
+
+def _message(error: SdeconError, flags: dict[str, str]) -> str:
+    """The library names Python arguments; the command line names its flags."""
+    text = str(error)
+    if error.argument in flags and text.startswith(error.argument):
+        text = flags[error.argument] + text[len(error.argument):]
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = None
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         status = args.handler(args)
     except SdeconError as error:
-        print(f"sdecon: error: {error}", file=sys.stderr)
+        flags = _flags(parser, getattr(args, "command", None))
+        print(f"sdecon: error: {_message(error, flags)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sdecon: interrupted", file=sys.stderr)

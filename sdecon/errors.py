@@ -3,7 +3,15 @@
 
 class SdeconError(Exception):
     """Bad input or an impossible request: the message says what was wrong, what was
-    expected and what is allowed, in one line."""
+    expected and what is allowed, in one line.
+
+    A message about one argument starts with its Python name (``samples 1e9 ...``) and sets
+    ``argument`` to it, so the command line can name its flag instead (``--samples 1e9 ...``).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None):
+        super().__init__(message)
+        self.argument = argument
 
 
 def closest(name: str, choices) -> str:
