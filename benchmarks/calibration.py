@@ -9,7 +9,7 @@ import argparse
 import time
 import warnings
 
-from sdecon import calibration, engine
+from sdecon import engine, fit
 
 
 def main() -> None:
@@ -20,13 +20,13 @@ def main() -> None:
     engine.program().prepare()
     compiled = time.perf_counter() - started
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", calibration.CalibrationWarning)
-        fit = calibration.calibrate(until=args.until)
+        warnings.simplefilter("ignore", fit.CalibrationWarning)
+        result = fit.calibrate(until=args.until)
     total = time.perf_counter() - started
     print(f"{'engine compile':<28}{compiled:8.2f} s")
     print(f"{'calibration (until ' + str(args.until) + ')':<28}{total:8.2f} s   "
-          f"{fit.nfev} model runs   {fit.nfev / (total - compiled):,.0f} runs/s")
-    print(f"{'cost':<28}{fit.cost:8.4f}     success: {fit.success}")
+          f"{result.nfev} model runs   {result.nfev / (total - compiled):,.0f} runs/s")
+    print(f"{'cost':<28}{result.cost:8.4f}     success: {result.success}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,27 @@
 
 Does cheaper AI (better algorithms and chips) raise spending on compute (a Jevons-style
 rebound) or lower it (a compute bubble)? The model lives in `models/ai_compute_economy.mdl`
-and runs with PySD; this package runs its scenarios and reads its parameters.
+and runs with PySD; this package runs its scenarios, fits it to history, tests it and
+reports on it.
 
     import sdecon
     baseline = sdecon.run("baseline")                       # one run, indexed by year
-    shock = sdecon.run("baseline", {"Efficiency Shock Multiplier": 100})
     both = sdecon.run_scenarios(["jevons", "saturation"])   # long frame, `scenario` column
+    fit = sdecon.calibrate(until=2021)                      # a Calibration; .save(), load_calibration()
+    sdecon.backtest(origins=(2021, 2022))                   # fits on shorter histories, scored after
+    sdecon.check()                                          # reality checks over the shipped scenarios
+    sdecon.validate("new-observations.csv")                 # model against new data rows
+    sdecon.sweep("baseline", method="sobol", samples=256, output="sweeps/s1")  # load_sweep() reads it back
+    sdecon.write_report(["baseline", "jevons"], "reports/mine")
     sdecon.parameter_table()                                # unit, default, bounds, source
+
+Bad input raises `SdeconError` with one line naming the value, what was expected and what
+is allowed. The heavier parts (scipy, SALib, Dask, matplotlib) load on first use.
 """
+from importlib import import_module
+
+from ._version import __version__
+from .calibration import Calibration, load_calibration
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 from .parameter import Parameter, parameter_table, parameters
@@ -18,9 +31,26 @@ from .scenarios import load as load_scenario
 from .scenarios import names as scenario_names
 from .simulation import run, run_scenarios
 
-__version__ = "0.1.0"
+# Public functions from modules that are slow to import, loaded when first used.
+_LAZY = {
+    "calibrate": "fit", "backtest": "backtesting", "check": "checks", "validate": "validation",
+    "write_report": "report",
+}
 
 __all__ = [
-    "PUBLIC_VARIABLES", "Parameter", "Scenario", "SdeconError", "load_scenario",
-    "parameter_table", "parameters", "run", "run_scenarios", "scenario_names",
+    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Scenario", "SdeconError", "backtest",
+    "calibrate", "check", "load_calibration", "load_scenario", "load_sweep", "parameter_table", "parameters",
+    "run", "run_scenarios", "scenario_names", "validate", "write_report",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sdecon' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

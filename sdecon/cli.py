@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
 
 import pandas as pd
 
-from . import __version__, backtest, checks, parameter, report, scenarios, sweep, validate
+from . import checks, parameter, report, scenarios, sweep
+from ._version import __version__
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
 
@@ -26,13 +28,21 @@ class _Parser(argparse.ArgumentParser):
         raise SdeconError(f"{command}: {message}" if command else message)
 
 
-def _parse_set(items: list[str]) -> dict[str, str]:
+def _parse_set(items: list[str]) -> dict[str, float | str]:
+    """--set NAME=VALUE items as {name: value}: numbers as floats, other text left for the
+    parameter's check to refuse with its bounds."""
     values = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise SdeconError(f"--set {item!r} is not of the form \"Parameter Name=VALUE\"")
-        values[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        if name in values:
+            raise SdeconError(f"--set names {name!r} twice; give each parameter once")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            values[name] = value
     return values
 
 
@@ -56,8 +66,8 @@ def _run(args) -> None:
     scenario = scenarios.load(args.scenario)
     overrides = {}
     if args.calibration:
-        from .calibration import load as load_calibration
-        overrides.update(load_calibration(args.calibration))
+        from .calibration import load_calibration
+        overrides.update(load_calibration(args.calibration).parameters)
     overrides.update(_parse_set(args.set))
     frame = run(scenario, overrides)
     if not args.output:
@@ -91,7 +101,7 @@ def _year(text: str) -> int:
 def _calibrate(args) -> None:
     import warnings
 
-    from . import calibration, plotting
+    from . import fit, observations, plotting
     from .output import check_writable, write_all
 
     if args.output:
@@ -99,19 +109,19 @@ def _calibrate(args) -> None:
     if args.figure:
         check_writable(args.figure, plotting.FIGURE_FORMATS)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", calibration.CalibrationWarning)
-        result = calibration.calibrate(args.scenario, until=args.until, params=args.params, seed=args.seed)
+        warnings.simplefilter("always", fit.CalibrationWarning)
+        result = fit.calibrate(args.scenario, until=args.until, params=args.params, seed=args.seed)
     for warning in caught:
-        if issubclass(warning.category, calibration.CalibrationWarning):
+        if issubclass(warning.category, fit.CalibrationWarning):
             print(f"sdecon: warning: {warning.message}", file=sys.stderr)
     print(result.report())
     if args.until < LAST_DATA_YEAR:
-        errors = calibration.out_of_sample(result, since=args.until + 1, until=LAST_DATA_YEAR)
+        errors = fit.out_of_sample(result, since=args.until + 1, until=LAST_DATA_YEAR)
         print(f"\nOut of sample: {args.until + 1}-{LAST_DATA_YEAR}, data the fit did not see "
               "(log error = ln(modelled / observed))")
         print(errors[["series", "label", "year", "observed", "modelled", "log_error"]]
               .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        print("\n" + calibration.summarise(errors).to_string(float_format=lambda x: f"{x:.3g}"))
+        print("\n" + observations.summary(errors).to_string(float_format=lambda x: f"{x:.3g}"))
     outputs = [(args.output, result.writer(args.output))] if args.output else []
     figure = None
     if args.figure:
@@ -144,6 +154,70 @@ def _params(args) -> None:
         print(textwrap.fill(row.source, width=100, initial_indent="    ", subsequent_indent="    "))
 
 
+def _validate(args) -> None:
+    from .output import TABLE_FORMATS, check_writable, table_writer, write_all
+    from .validation import describe, validate
+
+    if args.output:  # check the destination before the run, so a bad path costs nothing
+        check_writable(args.output, TABLE_FORMATS)
+    result = validate(args.data_path, args.calibration, args.scenario)
+    print(describe(result))
+    if args.output:
+        write_all([(args.output, table_writer(result.table.set_index("series"), args.output))])
+        print(f"wrote {args.output} ({len(result.table)} rows)", file=sys.stderr)
+
+
+def _origins(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected years separated by commas, e.g. 2021,2022,2023") \
+            from None
+
+
+def _backtest(args) -> None:
+    from . import engine
+    from .backtesting import backtest, output_directory, write
+
+    if args.output:
+        output_directory(args.output)  # before the fits, so a bad path costs nothing
+    engine.program().prepare()
+    result = backtest(args.origins, args.horizon, scenario=args.scenario, seed=args.seed)
+    summary = result.summary()
+    print(f"Backtest of {args.scenario!r} from origins {', '.join(map(str, result.origins))}: "
+          "errors of the forecast by series and years after the origin")
+    print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print("\nNext-year forecasts (error = modelled / observed - 1):")
+    print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}",
+                                       formatters={"year": lambda y: f"{y:g}"}))
+    if args.output:
+        written = write(result, args.output)
+        print(f"\nwrote {len(written)} files to {args.output}")
+
+
+def _check(args) -> int:
+    from .output import check_writable, write_all
+
+    if args.output:
+        check_writable(args.output, (".csv",))
+    items = checks.load(args.path, args.scope)
+    violations = checks.check(scenarios=args.scenarios, sweep=args.sweep, samples=args.samples,
+                              seed=args.seed, constraints=items)
+    if args.output:
+        write_all([(args.output, lambda tmp: violations.to_csv(tmp, index=False))])
+    source = (f"{args.samples:,} Latin-hypercube runs" if args.samples else
+              f"the sweep in {args.sweep}" if args.sweep else
+              ", ".join(args.scenarios) if args.scenarios else "every shipped scenario")
+    if violations.empty:
+        print(f"all {len(items)} checks hold in {source}")
+        return 0
+    table = checks.summarise(violations)
+    print(f"{table['check'].nunique()} of {len(items)} checks fail in {source} "
+          f"({table['run'].nunique()} runs):")
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sdecon", description="System-dynamics model of the economics of AI compute.")
     parser.add_argument("--version", action="version", version=f"sdecon {__version__}")
@@ -166,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--until", type=_year, default=2024,
                      help="fit data through YEAR (default 2024); later years are reported out of sample")
     fit.add_argument("--params", nargs="+", metavar='"NAME"',
-                     help="parameters to fit (default: the set in sdecon.calibration.DEFAULT_PARAMETERS)")
+                     help="parameters to fit (default: the set in sdecon.fit.DEFAULT_PARAMETERS)")
     fit.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
     fit.add_argument("--output", metavar="FILE.json", help="write the calibration to FILE.json")
     fit.add_argument("--figure", help="write model against history to FILE (.png, .svg or .pdf)")
@@ -179,9 +253,51 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("--csv", action="store_true", help="print as CSV")
     params.set_defaults(handler=_params)
 
-    validate.add_parser(commands)
-    backtest.add_parser(commands)
-    checks.add_parser(commands)
+    compare = commands.add_parser(
+        "validate", help="compare a run with observations (a CSV in the reference data format)",
+        description="Compare a model run with observations: each row of the data file is put next "
+                    "to the model variable the mapping names (sdecon.data.mapping()), and the log "
+                    "errors are summarised; rows that cannot be compared are listed with the reason.")
+    compare.add_argument("--data", dest="data_path", required=True, metavar="FILE.csv",
+                         help="observations: columns year, series, value, unit, source, confidence")
+    compare.add_argument("--calibration", metavar="FILE.json",
+                         help='parameter values and fitted levels to apply (default: the scenario\'s own '
+                            'calibration); a hand-written {"parameters": {"Vensim Name": value, ...}} works')
+    compare.add_argument("--scenario", default="baseline",
+                         help="a shipped scenario name ('sdecon scenarios') or a .toml file (default: baseline)")
+    compare.add_argument("--output", metavar="FILE",
+                         help="also write the comparison table to FILE (.csv, .parquet or .xlsx)")
+    compare.set_defaults(handler=_validate)
+
+    back = commands.add_parser(
+        "backtest", help="calibrate up to each origin year and score the forecast of the years after",
+        description="For each origin, calibrate on the data through it, forecast the later years, "
+                    "and report the errors by series and horizon.")
+    back.add_argument("--origins", type=_origins, default=(2019, 2020, 2021, 2022, 2023),
+                      help="origin years, comma-separated (default 2019,2020,2021,2022,2023)")
+    back.add_argument("--horizon", type=int, default=None,
+                      help="years scored after each origin (default: all to 2024)")
+    back.add_argument("--scenario", default="baseline", help="scenario whose values the fits start from")
+    back.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
+    back.add_argument("--output", metavar="DIR", help="write errors, summaries and a figure per series to DIR")
+    back.set_defaults(handler=_backtest)
+
+    check = commands.add_parser(
+        "check", help="run the reality checks over scenarios, a saved sweep or a Latin hypercube",
+        description="Evaluate the reality checks (sdecon/checks/reality.toml, or --checks FILE) and "
+                    "list every violation: check, run, year, both sides. Exit 0 when all hold, 1 "
+                    "when some fail, 2 on bad input.")
+    source = check.add_mutually_exclusive_group()
+    source.add_argument("--scenario", dest="scenarios", action="append", metavar="NAME",
+                        help="a shipped scenario; repeatable (default: every shipped scenario)")
+    source.add_argument("--sweep", metavar="DIR", help="a saved sweep: its runs are simulated again")
+    source.add_argument("--samples", type=int, metavar="N",
+                        help="N runs of a Latin hypercube over every free parameter's bounds")
+    check.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube (default 0)")
+    check.add_argument("--scope", choices=checks.SCOPES, help="only the checks of this scope")
+    check.add_argument("--checks", dest="path", metavar="FILE.toml", help="another file of checks")
+    check.add_argument("--output", metavar="FILE.csv", help="also write every violation to FILE.csv")
+    check.set_defaults(handler=_check)
     sweep.add_parser(commands)
     report.add_parser(commands)
     return parser
@@ -203,9 +319,18 @@ def _message(error: SdeconError, flags: dict[str, str]) -> str:
     return text
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is so that every clean-up on the way out runs."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = None
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = parser.parse_args(argv)
         status = args.handler(args)
@@ -216,9 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sdecon: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("sdecon: terminated (SIGTERM); files being written were removed", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return status or 0  # a handler may return 1 for "ran, and found a problem" (check)
 
 

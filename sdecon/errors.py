@@ -5,6 +5,13 @@ class SdeconError(Exception):
     """Bad input or an impossible request: the message says what was wrong, what was
     expected and what is allowed, in one line.
 
+    Parameters
+    ----------
+    message : str
+        The one line.
+    argument : str, optional
+        The Python argument the message is about.
+
     A message about one argument starts with its Python name (``samples 1e9 ...``) and sets
     ``argument`` to it, so the command line can name its flag instead (``--samples 1e9 ...``).
     """

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -41,8 +42,9 @@ def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[
     try:
         for path, write in outputs:
             path = Path(path)
+            remove_stale(path)
             try:
-                handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
+                handle, name = tempfile.mkstemp(prefix=_prefix(path, os.getpid()), suffix=path.suffix,
                                                 dir=path.parent)
                 os.close(handle)
                 temporary.append(Path(name))
@@ -56,6 +58,34 @@ def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
     return [Path(path) for path, _ in outputs]
+
+
+def _prefix(path: Path, pid: int) -> str:
+    return f".{path.name}.sdecon-{pid}-"
+
+
+def alive(pid: int) -> bool:
+    """True when process `pid` exists (whoever owns it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(path: Path) -> list[Path]:
+    """Remove the temporary files an earlier, killed writer of `path` left beside it (their
+    names carry the writer's process id; a live writer's are kept)."""
+    removed = []
+    pattern = re.compile(re.escape(f".{path.name}.sdecon-") + r"(\d+)-")
+    for candidate in (path.parent if str(path.parent) else Path(".")).glob(f".{path.name}.sdecon-*"):
+        found = pattern.match(candidate.name)
+        if found and not alive(int(found.group(1))) and candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
 
 
 def _umask() -> int:

@@ -16,8 +16,27 @@ from . import model
 from .errors import SdeconError, closest
 
 
+#: Bounds wider than this ratio are searched and sampled in log space.
+LOG_SPAN = 100.0
+
+
 @dataclass(frozen=True)
 class Parameter:
+    """A model constant that may be set: its Vensim name, unit, default, bounds and source.
+
+    Attributes
+    ----------
+    name : str
+        The Vensim name, as `sdecon.run` and scenario files take it.
+    unit : str
+        Its unit in the `.mdl`.
+    default : float
+        The `.mdl`'s value.
+    lower, upper : float
+        The bounds declared in the `.mdl` (``~ Unit [min,max]``); equal when fixed.
+    source : str
+        Where the value comes from: the constant's comment.
+    """
     name: str
     unit: str
     default: float
@@ -30,19 +49,35 @@ class Parameter:
         """True when the bounds allow only the default (e.g. the base year)."""
         return self.lower == self.upper
 
+    @property
+    def log_scale(self) -> bool:
+        """True when the bounds are positive and span more than `LOG_SPAN` (a factor of
+        100): a fit searches, and a sweep samples, such a parameter in log space."""
+        return self.lower > 0 and self.upper / self.lower > LOG_SPAN
+
     def check(self, value, origin: str = "") -> float:
         """`value` as a float within bounds, or SdeconError naming it and what is allowed."""
         where = f"{origin}: " if origin else ""
         allowed = f"[{_fmt(self.lower)}, {_fmt(self.upper)}] {self.unit}"
         try:
-            number = math.nan if isinstance(value, bool) else float(value)
+            number = math.nan if isinstance(value, (bool, str)) else float(value)
         except (TypeError, ValueError):
             number = math.nan
+        if isinstance(value, str) and _is_number(value):
+            raise SdeconError(f"{where}{self.name} = {value!r} is text, not a number; write it without "
+                              f"quotes, a number in {allowed}")
         if not math.isfinite(number):
             raise SdeconError(f"{where}{self.name} = {value!r} is not a number; expected a number in {allowed}")
         if not self.lower <= number <= self.upper:
             raise SdeconError(f"{where}{self.name} = {_fmt(number)} is out of bounds; allowed: {allowed}")
         return number
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _fmt(x: float) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import parameter
+from .calibration import load_calibration
 from .errors import SdeconError, closest
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -22,7 +23,22 @@ _REQUIRED = ("name", "title", "story", "parameters")
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of parameter values (already merged with those of its base)."""
+    """A named set of parameter values, already merged with its base's and calibration's.
+
+    Attributes
+    ----------
+    name, title, story : str
+        The scenario's name, its one-line title and its story.
+    values : dict
+        {Vensim name: value} for every parameter it sets (its base's and its
+        calibration's included).
+    base : str, optional
+        The scenario it starts from.
+    path : Path, optional
+        The file it was read from.
+    calibration : Path, optional
+        The calibration file it (or its base) uses.
+    """
     name: str
     title: str
     story: str
@@ -90,9 +106,8 @@ def _load(reference: str, chain: tuple[Path, ...]) -> Scenario:
     else:
         calibration_path = None
     if "calibration" in data:
-        from . import calibration
         calibration_path = (path.parent / data["calibration"]).resolve()
-        values.update(calibration.load(calibration_path))  # its errors name the file
+        values.update(load_calibration(calibration_path).parameters)  # its errors name the file
     values.update(own)
     return Scenario(data["name"], data["title"].strip(), " ".join(data["story"].split()),
                     values, base, path, calibration_path)

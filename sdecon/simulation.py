@@ -6,16 +6,37 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from . import model, parameter, scenarios
+from .errors import SdeconError
 from .scenarios import Scenario
 
 
 def run(scenario: str | Scenario = "baseline", overrides: Mapping[str, float] | None = None,
         *, time_step: float | None = None) -> pd.DataFrame:
-    """Simulate a scenario, with optional parameter overrides.
+    """Simulate a scenario with PySD, with optional parameter overrides.
 
-    Returns a DataFrame indexed by `year` (int) with one column per model variable under
-    its Vensim name, public variables first. Runs have no side effects: the same inputs
-    give the same frame whatever ran before.
+    Parameters
+    ----------
+    scenario : str or Scenario
+        A shipped scenario's name (`sdecon.scenario_names()`), the path of a scenario file
+        (.toml), or a Scenario.
+    overrides : mapping, optional
+        {Vensim name: value} on top of the scenario's values, checked against the bounds
+        (`sdecon.parameter_table()`).
+    time_step : float, optional
+        The Euler step in years (default: the model's).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by `year` (int), one column per model variable under its Vensim name,
+        public variables first. Runs have no side effects: the same inputs give the same
+        frame whatever ran before.
+
+    Raises
+    ------
+    SdeconError
+        An unknown scenario or parameter (with the nearest names), or a value that is not
+        a number within the parameter's bounds.
     """
     chosen = scenario if isinstance(scenario, Scenario) else scenarios.load(scenario)
     values = dict(chosen.values)
@@ -28,7 +49,28 @@ def run(scenario: str | Scenario = "baseline", overrides: Mapping[str, float] | 
 
 def run_scenarios(names: Iterable[str | Scenario], overrides: Mapping[str, float] | None = None,
                   *, time_step: float | None = None) -> pd.DataFrame:
-    """Several scenarios as one long frame: columns `scenario`, `year`, then the variables."""
+    """Several scenarios as one long frame.
+
+    Parameters
+    ----------
+    names : iterable of str or Scenario
+        Shipped scenario names, paths of scenario files, or Scenario objects (a list, not
+        one string).
+    overrides, time_step
+        As `run`'s, applied to every scenario.
+
+    Returns
+    -------
+    DataFrame
+        Columns `scenario`, `year`, then the variables, one row a scenario and year.
+    """
+    if isinstance(names, (str, Scenario)):
+        raise SdeconError(f"names {names!r} is one scenario; expected a list of them, such as [{names!r}]",
+                          argument="names")
+    names = list(names)
+    if not names:
+        raise SdeconError("names is empty; expected at least one scenario ('sdecon scenarios' lists them)",
+                          argument="names")
     frames = []
     for item in names:
         chosen = item if isinstance(item, Scenario) else scenarios.load(item)

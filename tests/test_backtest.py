@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import sdecon
-from sdecon import backtest, calibration, data
+from sdecon import fit
 from sdecon.cli import main
 from sdecon.errors import SdeconError
 
@@ -12,25 +12,21 @@ from sdecon.errors import SdeconError
 @pytest.fixture(scope="module")
 def synthetic():
     """The shipped rows with their values replaced by the baseline's own (committed fit)."""
-    truth = sdecon.load_scenario("baseline").values
-    rows = calibration.observations(until=2024).table  # the rows predict() uses, in its order
-    rows = rows[data.load().columns.intersection(rows.columns)].copy()
-    rows["value"] = calibration.predict(truth, until=2024)["modelled"].to_numpy()
-    return rows
+    return fit.synthetic(sdecon.load_scenario("baseline").values, until=2024)
 
 
 @pytest.fixture(scope="module")
 def result(synthetic):
-    return backtest.backtest(origins=(2021, 2023), horizon=2, table=synthetic)
+    return sdecon.backtest(origins=(2021, 2023), horizon=2, table=synthetic)
 
 
 def test_each_fit_sees_only_the_data_through_its_origin(result, synthetic):
     errors = result.errors
-    for origin, fit in result.fits.items():
-        assert fit.until == origin
-        seen = calibration.observations(until=origin, table=synthetic).table
-        assert len(fit.residuals) == len(seen) and (seen["time"] < origin + 1).all()
-        fitted = set(zip(fit.residuals["series"], fit.residuals["year"]))
+    for origin, calibration in result.fits.items():
+        assert calibration.until == origin
+        seen = fit.select(until=origin, table=synthetic).table
+        assert len(calibration.residuals) == len(seen) and (seen["time"] < origin + 1).all()
+        fitted = set(zip(calibration.residuals["series"], calibration.residuals["year"]))
         held_out = errors[errors["origin"] == origin]
         assert len(held_out) > 0
         assert fitted.isdisjoint(zip(held_out["series"], held_out["year"]))
@@ -50,11 +46,11 @@ def test_a_model_forecasts_data_it_made_itself(result):
 
 
 def test_origins_outside_the_data_are_refused():
-    with pytest.raises(SdeconError, match="origin 2024 is outside the years a backtest can use: "
+    with pytest.raises(SdeconError, match="origins: 2024 is outside the years a backtest can use: "
                                           "expected 2017 to 2023"):
-        backtest.backtest(origins=(2022, 2024))
+        sdecon.backtest(origins=(2022, 2024))
     with pytest.raises(SdeconError, match="horizon 0 must be at least 1 year"):
-        backtest.backtest(origins=(2022,), horizon=0)
+        sdecon.backtest(origins=(2022,), horizon=0)
 
 
 def test_the_command_writes_errors_summaries_and_a_figure_per_series(tmp_path, capsys):

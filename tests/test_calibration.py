@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import sdecon
-from sdecon import calibration, cli, data, engine
+from sdecon import calibration, cli, data, fit, observations
 
 TRUTH = {  # values away from the defaults, each one the data speak to
     "AI Share of Addressable Spending at Base Year": 0.03,
@@ -16,23 +16,17 @@ TRUTH = {  # values away from the defaults, each one the data speak to
     "Historical Elasticity of Substitution": 1.6,
     "Largest Run Share at Base Year": 0.02,
 }
-DATA_COLUMNS = ["year", "series", "label", "value", "unit", "source", "confidence", "file"]
 DEFAULTS = sdecon.Scenario("defaults", "The .mdl's values, no calibration", "")
 
 
 def _synthetic(values, until=2024):
     """The shipped observation rows with their values replaced by the model's."""
-    obs = calibration.observations(until=until)
-    batch = engine.run(values, final_time=2027,
-                       variables=obs.variables)
-    table = obs.table[DATA_COLUMNS].copy()
-    table["value"] = calibration._modelled(batch, obs)[:, 0]
-    return table
+    return fit.synthetic(values, until=until)
 
 
 @pytest.fixture(scope="module")
 def synthetic_fit():
-    return calibration.calibrate(DEFAULTS, params=list(TRUTH), observations_table=_synthetic(TRUTH),
+    return fit.calibrate(DEFAULTS, params=list(TRUTH), observations_table=_synthetic(TRUTH),
                                  maxiter=15, popsize=6, seed=3)
 
 
@@ -57,7 +51,7 @@ def test_standard_errors_and_correlations_describe_the_fitted_parameters(synthet
 
 def test_out_of_sample_errors_vanish_when_the_data_come_from_the_fitted_model(synthetic_fit):
     table = _synthetic(TRUTH)
-    errors = calibration.out_of_sample(synthetic_fit, since=2022, until=2024, table=table)
+    errors = fit.out_of_sample(synthetic_fit, since=2022, until=2024, table=table)
     assert errors["time"].min() >= 2022 and errors["time"].max() < 2025
     assert len(errors) > 10
     assert errors["log_error"].abs().max() < 0.01
@@ -65,11 +59,11 @@ def test_out_of_sample_errors_vanish_when_the_data_come_from_the_fitted_model(sy
 
 def test_parameters_the_data_cannot_see_are_named_in_a_warning():
     # The scenario's elasticity acts from the base year (2025) on: no data row sees it.
-    with pytest.warns(calibration.CalibrationWarning, match="cannot identify Elasticity of Substitution"):
-        fit = calibration.calibrate(DEFAULTS, params=["Elasticity of Substitution", "Cloud Shift Rate"],
+    with pytest.warns(fit.CalibrationWarning, match="cannot identify Elasticity of Substitution"):
+        result = fit.calibrate(DEFAULTS, params=["Elasticity of Substitution", "Cloud Shift Rate"],
                                     observations_table=_synthetic({}), maxiter=3, popsize=4)
-    assert fit.unidentified == ["Elasticity of Substitution"]
-    assert fit.parameters["Cloud Shift Rate"] == pytest.approx(0.15, rel=1e-4)
+    assert result.unidentified == ["Elasticity of Substitution"]
+    assert result.parameters["Cloud Shift Rate"] == pytest.approx(0.15, rel=1e-4)
 
 
 def test_the_baseline_scenario_uses_the_committed_calibration_fitted_to_2024():
@@ -88,7 +82,8 @@ def test_committed_calibration_reproduces_capex_and_nvidia_revenue_within_30_per
     misses = []
     for series in ("hyperscaler_capex_big4_calendar_year", "global_datacenter_capex_delloro",
                    "nvidia_datacenter_revenue_fiscal_year"):
-        table = data.compare(run, data.load(series)).table
+        levels = calibration.load_calibration(calibration.BASELINE).levels
+        table = observations.compare(run, data.load(series), fitted_levels=levels).table
         table = table[(table["time"] >= 2016) & (table["time"] < 2025)]  # calendar 2016-2024
         assert len(table) >= 5
         ratio = np.exp(table["log_error"])

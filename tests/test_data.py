@@ -1,4 +1,5 @@
-"""The reference data in the package, the data-to-model mapping, weights and `compare`."""
+"""The reference data in the package, the data-to-model mapping, units, weights and the
+observation operator (`sdecon.observations`)."""
 import math
 import re
 from pathlib import Path
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sdecon import data, model
+from sdecon import calibration, data, model, observations, units
 from sdecon.errors import SdeconError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,8 +131,8 @@ def _doc_left_out() -> set[str]:
 
 def test_mapped_series_exist_in_the_data_and_variables_in_the_model():
     table = data.mapping()
-    names = set(data.series_names())
-    assert set(table["series"]) <= names
+    names = pd.Series(data.series_names())
+    assert set(data.mapping_keys(names).dropna()) == set(table["series"])  # every row (or pattern) is used
     assert set(table["variable"]) <= set(model.variable_names())
     assert table["series"].is_unique
     assert (table["why"].str.len() > 40).all()
@@ -142,23 +143,54 @@ def test_mapped_series_exist_in_the_data_and_variables_in_the_model():
 
 
 def test_every_series_is_mapped_or_left_out_as_docs_data_md_says():
-    mapped, left = set(data.mapping()["series"]), set(data.left_out()["series"])
+    names = pd.Series(data.series_names())
+    mapped = set(names[data.mapping_keys(names).notna()])
+    left = set(data.left_out()["series"])
     assert not mapped & left
     assert mapped | left == set(data.series_names())  # a new series in the data fails here
     assert _doc_left_out() == left
     text = DOC.read_text(encoding="utf-8")
-    for series in mapped:
+    for series in data.mapping()["series"]:  # each row of the mapping, patterns as written
         assert f"`{series}`" in text, series
 
 
-def test_every_data_row_of_a_mapped_series_has_an_allowed_unit():
+def test_every_data_row_of_a_mapped_series_has_a_unit_of_the_mappings_meaning():
     frame = data.load()
-    frame = frame[frame["series"].isin(data.mapping()["series"])]
-    bad = [(row.series, row.unit) for row in frame.itertuples() if not data.unit_allowed(row.series, row.unit)]
-    assert bad == []
-    assert data.unit_allowed("global_datacenter_capex_delloro", "USD billion (a note)")
-    assert not data.unit_allowed("global_datacenter_capex_delloro", "USD million")
-    assert not data.unit_allowed("training_cost_amortized_hw_energy", "USD million (2023 dollars)")
+    keys = data.mapping_keys(frame["series"])
+    units_of = data.mapping().set_index("series")["unit"]
+    factors = [units.factor(row.unit, units_of[key].split(" | ")[0])
+               for row, key in zip(frame.itertuples(), keys) if key is not None]
+    assert len(factors) > 200 and set(factors) == {1.0}
+
+
+@pytest.mark.parametrize("observed, expected, factor", [
+    ("USD billion (a note)", "USD billion", 1.0),
+    ("USD million", "USD billion", 1e-3),
+    ("USD trillion (current US$, market exchange rates)", "USD billion nominal", 1e3),
+    ('USD billion nominal (incl. finance leases; "over $416 billion")',
+     "USD billion nominal (Amazon+Google+Meta+Microsoft, incl. finance leases)", 1.0),
+    ("FLOP (Epoch confidence: Likely)", "FLOP", 1.0),
+])
+def test_units_of_one_meaning_convert(observed, expected, factor):
+    assert units.factor(observed, expected) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize("observed, expected, message", [
+    ("USD million (2023 dollars)", "USD million (2024 dollars)", "is in 2023 dollars, expected 2024 dollars"),
+    ("FLOP", "USD billion", "measures 'flop', expected 'usd'"),
+    ("USD billion nominal (incl. finance leases)", "USD billion nominal (purchases of P&E, finance leases "
+     "excluded)", "includes finance leases; expected excluding them"),
+])
+def test_units_of_another_meaning_are_refused_with_the_reason(observed, expected, message):
+    with pytest.raises(units.UnitMismatch, match=re.escape(message)):
+        units.factor(observed, expected)
+
+
+def test_nvidia_quarters_of_any_fiscal_year_are_mapped_by_pattern():
+    keys = data.mapping_keys(pd.Series(["nvidia_datacenter_revenue_quarter_FY27Q3",
+                                        "nvidia_datacenter_revenue_quarter_FY23Q4", "nvidia_other_FY27Q3"]))
+    assert keys.tolist() == ["nvidia_datacenter_revenue_quarter_FY*Q3", "nvidia_datacenter_revenue_quarter_FY*Q4",
+                             None]
 
 
 def test_scales_are_the_ratios_the_data_give():
@@ -187,7 +219,7 @@ def test_scales_are_the_ratios_the_data_give():
     nvidia = math.sqrt(microsoft * meta)
     assert table["nvidia_datacenter_revenue_fiscal_year"] == round(nvidia, 3)
     quarters = table[table.index.str.startswith("nvidia_datacenter_revenue_quarter_")]
-    assert len(quarters) == 12 and (quarters == round(nvidia, 3) / 4).all()
+    assert len(quarters) == 4 and (quarters == round(nvidia, 3) / 4).all()
     assert table["world_gdp_nominal"] == 0.001
     assert table["peak_flop_per_rental_dollar"] == model.defaults()["Seconds per Year"]
 
@@ -218,13 +250,8 @@ BAD_FILES = {
                    ["line 2", "value 'n/a' is not a number"]),
     "empty_value": (HEADER + "2025,world_gdp_nominal,,\"USD trillion (current US$, market exchange rates)\",x,high\n",
                     ["line 2", "value is empty"]),
-    "unknown_unit": (HEADER + "2025,global_datacenter_capex_delloro,600,USD million,Dell'Oro,high\n",
-                     ["line 2", "unit 'USD million' is not a unit of series 'global_datacenter_capex_delloro'",
-                      "allowed: 'USD billion'"]),
     "bad_confidence": (HEADER + "2025,global_datacenter_capex_delloro,600,USD billion,Dell'Oro,sure\n",
                        ["line 2", "confidence 'sure' is not recognised"]),
-    "not_positive": (HEADER + "2025,global_datacenter_capex_delloro,0,USD billion,Dell'Oro,high\n",
-                     ["line 2", "must be positive"]),
     "wrong_fields": (HEADER + "2025,global_datacenter_capex_delloro,600\n", ["line 2 has 3 fields"]),
     "header_only": (HEADER, ["has a header but no rows"]),
     "empty": ("", ["is empty"]),
@@ -280,7 +307,7 @@ def test_compare_gives_known_log_errors_with_geometric_interpolation():
         (2021, "peak_flop_per_rental_dollar", "A", 1e17, "FLOP per USD at 100% utilization (price 1 USD/GPU-hour)",
          "medium"),
     ])
-    result = data.compare(frame, obs)
+    result = observations.compare(frame, obs)
     table = result.table.set_index("series")
     assert result.unknown.empty and result.outside.empty
     # Dell'Oro 2020 at model time 2020.5: 100 x 2^5.5, scale 1
@@ -299,22 +326,51 @@ def test_compare_gives_known_log_errors_with_geometric_interpolation():
     assert row["label"] == "A"
 
 
-def test_compare_fits_the_level_of_a_fit_series_by_weighted_mean():
+def test_a_trend_only_series_takes_the_level_a_calibration_gives_never_its_own_rows():
     frame = _frame()
     series = "cheapest_price_at_or_above_GPT-3_level_on_MMLU"
     obs = _observations([
         (2021.5, series, "A", 60.0, "USD per 1M tokens", "high"),
         (2023.0, series, "B", 2.0, "USD per 1M tokens", "low"),
     ])
-    table = data.compare(frame, obs).table
     raw = np.array([1e6 * 0.25 ** 6.5 / 60.0, 1e6 * 0.25 ** 8 / 2.0])  # model / observed, geometric in 2021-2022
     w = np.array([1.0, 0.25])
     level = np.sum(w * np.log(raw)) / np.sum(w)
-    np.testing.assert_allclose(table["log_error"], np.log(raw) - level)
-    np.testing.assert_allclose(table["scale"], math.exp(-level))
-    assert np.sum(table["weight"] * table["log_error"]) == pytest.approx(0, abs=1e-12)
-    assert table["fit"].all()
+    # What a fit does: the weighted mean is the level, and it is taken out.
+    selected = observations.select(obs, first=2015, last=2025)
+    modelled = observations.modelled({"Price of AI Compute": frame["Price of AI Compute"].to_numpy()},
+                                     frame.index.to_numpy(), selected)
+    assert observations.levels(modelled[:, 0], selected) == {series: pytest.approx(level)}
+    np.testing.assert_allclose(observations.log_errors(modelled, selected)[:, 0], np.log(raw) - level)
+    # What validate does: the level comes from the calibration, not from these rows.
+    table = observations.compare(frame, obs, fitted_levels={series: 0.5}).table
+    np.testing.assert_allclose(table["log_error"], np.log(raw) - 0.5)
+    np.testing.assert_allclose(table["scale"], math.exp(-0.5))
     np.testing.assert_allclose(np.log(table["modelled"] / table["observed"]), table["log_error"])
+    assert table["fit"].all()
+    # A single new row would "match" perfectly if it set its own level; without a level it is skipped.
+    alone = observations.compare(frame, obs.iloc[:1])
+    assert alone.table.empty
+    assert "no calibration gives its level" in alone.skipped["reason"].iloc[0]
+
+
+def test_units_duplicates_and_non_positive_values_are_listed_not_fatal():
+    frame = _frame()
+    obs = _observations([
+        (2020, "global_datacenter_capex_delloro", "", 200_000.0, "USD million", "high"),     # converted
+        (2020, "global_datacenter_capex_delloro", "", 200_000.0, "USD million", "high"),     # duplicate
+        (2021, "global_datacenter_capex_delloro", "", 5.0, "FLOP", "high"),                  # another quantity
+        (2022, "global_datacenter_capex_delloro", "", 0.0, "USD billion", "high"),           # not positive
+        (2023, "global_datacenter_capex_delloro", "", 900.0, "USD billion", "high"),
+    ])
+    result = observations.compare(frame, obs)
+    assert result.table["year"].tolist() == [2020, 2023]
+    assert result.table["observed"].tolist() == [200.0, 900.0]  # in the mapping's unit, USD billion
+    reasons = result.skipped.set_index("year")["reason"]
+    assert reasons[2020].startswith("duplicate of an earlier row")
+    assert "measures 'flop', expected 'usd'" in reasons[2021]
+    assert "not positive" in reasons[2022]
+    assert result.table["weight"].tolist() == [0.5, 0.5]  # confidence over the series' compared rows
 
 
 def test_compare_lists_unknown_series_and_rows_outside_the_run():
@@ -325,7 +381,7 @@ def test_compare_lists_unknown_series_and_rows_outside_the_run():
         (2020, "made_up_series", "", 1.0, "x", "whatever"),
         (2020, "us_gdp_nominal", "", 21354.1, "USD billion (current dollars)", "high"),
     ])
-    result = data.compare(frame, obs)
+    result = observations.compare(frame, obs)
     assert list(result.table["year"]) == [2020]
     assert list(result.outside["year"]) == [2025]
     assert "outside the run's years 2015-2025" in result.outside["reason"].iloc[0]
@@ -339,17 +395,18 @@ def test_compare_needs_the_mapped_variables_in_the_frame():
     obs = _observations([(2020, "global_compute_stock_typo", "", 1.0, "x", "high"),
                          (2020, "global_datacenter_compute_stock", "", 4e21, "FLOP/s", "low-medium")])
     with pytest.raises(SdeconError, match="no column 'Installed Compute'"):
-        data.compare(_frame(), obs)
+        observations.compare(_frame(), obs)
 
 
 def test_every_reference_row_is_compared_or_accounted_for(baseline):
-    observations = data.load()
-    result = data.compare(baseline, observations)
-    assert len(result.table) + len(result.unknown) + len(result.outside) == len(observations)
-    assert set(result.table["series"]) == set(data.mapping()["series"])
+    rows = data.load()
+    levels = calibration.load_calibration(calibration.BASELINE).levels
+    result = observations.compare(baseline, rows, fitted_levels=levels)
+    assert len(result.table) + len(result.skipped) == len(rows)
+    assert set(data.mapping_keys(result.table["series"])) == set(data.mapping()["series"])
     assert result.table["log_error"].notna().all() and math.isfinite(result.rms)
     assert set(result.unknown["series"]) == set(data.left_out()["series"])
     assert set(result.outside["year"]) <= set(range(2010, 2015))  # before the run starts
     summary = result.summary()
-    assert summary.loc["world_gdp_nominal", "n"] == 10
+    assert summary.loc["world_gdp_nominal", "rows"] == 10
     assert (summary["max_abs_log_error"] >= summary["mean_abs_log_error"]).all()

@@ -1,16 +1,20 @@
 """`sdecon validate`: the Python function, the calibration file, and the command line."""
-import argparse
 import json
+import math
 import os
 
 import pandas as pd
 import pytest
 
 import sdecon
-from sdecon import cli, data
+from sdecon import calibration, cli, data
 from sdecon.errors import SdeconError
-from sdecon.calibration import load as load_calibration
-from sdecon.validate import add_parser, main, validate
+from sdecon.calibration import load_calibration
+from sdecon import validate
+
+
+def main(argv):
+    return cli.main(["validate", *argv])
 
 HEADER = "year,series,value,unit,source,confidence\n"
 ROWS = (
@@ -39,7 +43,9 @@ def _calibration(tmp_path, content) -> str:
 
 def test_validate_compares_the_file_with_the_scenario(observations):
     result = validate(observations)
-    expected = data.compare(sdecon.run("baseline"), data.add_derived(data.read_observations(observations)))
+    levels = load_calibration(calibration.BASELINE).levels
+    expected = sdecon.observations.compare(sdecon.run("baseline"), data.add_derived(data.read_observations(observations)),
+                                           fitted_levels=levels)
     pd.testing.assert_frame_equal(result.table, expected.table)
     assert list(result.table["year"]) == [2022, 2025, 2026]
     assert set(result.unknown["series"]) == {"capex_alphabet_calendar_year", "brand_new_series"}
@@ -50,8 +56,8 @@ def test_a_calibration_overrides_the_scenario(tmp_path, observations):
     share = 0.004
     path = _calibration(tmp_path, {"parameters": {"Conventional Datacenter Capex Share of GDP": share},
                                    "objective": 1.23, "fitted_on": ["global_datacenter_capex_delloro"]})
-    assert load_calibration(path) == {"Conventional Datacenter Capex Share of GDP": share}
-    result = validate(observations, calibration_path=path, scenario="baseline")
+    assert load_calibration(path).parameters == {"Conventional Datacenter Capex Share of GDP": share}
+    result = validate(observations, calibration=path, scenario="baseline")
     row = result.table.iloc[0]
     assert row["series"] == "global_datacenter_capex_delloro" and row["year"] == 2022
     calibrated = sdecon.run("baseline", {"Conventional Datacenter Capex Share of GDP": share})
@@ -131,25 +137,61 @@ def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, observations, cap
     assert sorted(os.listdir(tmp_path)) == before and not output.exists()
 
 
-def test_add_parser_registers_validate_on_the_sdecon_parser():
-    parser = cli._Parser(prog="sdecon")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
-    add_parser(commands)
-    args = parser.parse_args(["validate", "--data", "x.csv", "--calibration", "c.json", "--output", "o.csv"])
-    assert (args.data, args.calibration, args.scenario, args.output) == ("x.csv", "c.json", "baseline", "o.csv")
-    assert callable(args.handler)
-    with pytest.raises(SdeconError, match="^validate: the following arguments are required: --data"):
-        parser.parse_args(["validate"])
+def _file(tmp_path, rows: str):
+    path = tmp_path / "rows.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
 
 
-def _registered() -> bool:
-    parser = cli.build_parser()
-    return any(isinstance(action, argparse._SubParsersAction) and "validate" in action.choices
-               for action in parser._actions)
+def test_units_are_matched_by_meaning_and_nvidia_quarters_by_pattern(tmp_path):
+    path = _file(tmp_path,
+                 '2024,capex_big4_total_calendar_year,416,"USD billion nominal (incl. finance leases; ""over $416 '
+                 'billion"")",made up,high\n'
+                 "2026,nvidia_datacenter_revenue_quarter_FY26Q2,41000,USD million (year = calendar year of quarter "
+                 "end),made up,high\n"
+                 "2024,hyperscaler_capex_big4_calendar_year,250,USD billion nominal (incl. finance leases),made up,high\n")
+    result = validate(path)
+    table = result.table.set_index("series")
+    assert table.loc["capex_big4_total_calendar_year", "observed"] == 416
+    quarter = table.loc["nvidia_datacenter_revenue_quarter_FY26Q2"]
+    assert quarter["observed"] == 41.0 and quarter["time"] == 2026.45  # FY*Q2: mid-June, in USD billion
+    run = sdecon.run("baseline")
+    june = run.loc[2026, "AI Datacenter Capex"] ** 0.55 * run.loc[2027, "AI Datacenter Capex"] ** 0.45
+    assert quarter["modelled"] == pytest.approx(0.0805 * june)
+    skipped = result.skipped.set_index("series")
+    assert "includes finance leases; expected excluding them" in skipped.loc["hyperscaler_capex_big4_calendar_year",
+                                                                              "reason"]
 
 
-@pytest.mark.skipif(not _registered(), reason="sdecon.cli does not register validate yet")
-def test_sdecon_validate_through_the_cli(tmp_path, capsys):
-    code = cli.main(["validate", "--data", str(tmp_path / "nowhere.csv")])
-    out, err = capsys.readouterr()
-    assert code == 2 and "not found" in err and err.count("\n") == 1
+def test_a_trend_only_row_is_judged_at_the_calibrations_level_not_its_own(tmp_path):
+    # Alone, a row that set its own level would match with a log error of zero: a check that cannot fail.
+    path = _file(tmp_path, "2024,training_cost_amortized_hw_energy:New Model,50,USD million (2024 dollars),x,high\n")
+    row = validate(path).table.iloc[0]
+    level = load_calibration(calibration.BASELINE).levels["training_cost_amortized_hw_energy"]
+    run = sdecon.run("baseline")
+    raw = (run.loc[2024, "Frontier Training Run Cost"] * run.loc[2025, "Frontier Training Run Cost"]) ** 0.5
+    assert row["log_error"] == pytest.approx(math.log(raw / 50) - level)
+    assert abs(row["log_error"]) > 0.1
+
+
+def test_duplicated_rows_are_counted_once_and_reported(tmp_path, capsys):
+    line = "2022,global_datacenter_capex_delloro,241,USD billion,Dell'Oro,high\n"
+    path = _file(tmp_path, line + line)
+    assert main(["--data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 rows compared" in out
+    assert "global_datacenter_capex_delloro (2022): duplicate of an earlier row" in out
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ("2022,global_datacenter_capex_dellor,241,USD billion,Dell'Oro,high\n",
+     "global_datacenter_capex_dellor: not in the mapping (sdecon.data.mapping()) (did you mean "
+     "'global_datacenter_capex_delloro'"),
+    ("2060,global_datacenter_capex_delloro,241,USD billion,Dell'Oro,high\n", "outside the run's years 2015-2050"),
+])
+def test_nothing_compared_exits_2_saying_why(tmp_path, capsys, rows, expected):
+    path = _file(tmp_path, rows)
+    assert main(["--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sdecon: error: no row of '{path}' could be compared with the model") and expected in err
+    assert err.count("\n") == 1

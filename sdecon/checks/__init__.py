@@ -156,15 +156,33 @@ def _quantity_stocks() -> list[str]:
 def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = None,
           samples: int | None = None, seed: int = 0, path: str | Path | None = None,
           scope: str | None = None, constraints: Sequence[Check] | None = None) -> pd.DataFrame:
-    """Violations over one source of runs: shipped `scenarios` (all of them by default), a
-    saved `sweep` directory (its runs simulated again), or `samples` runs of a Latin
-    hypercube over every free parameter's bounds (`sdecon.sweep.default_uncertainty`).
-    The checks are `load(path, scope)`, or `constraints` when given."""
+    """Evaluate the reality checks over one source of runs.
+
+    Parameters
+    ----------
+    scenarios : sequence of str, optional
+        Shipped scenario names or scenario files (default: every shipped scenario).
+    sweep : str or Path, optional
+        A saved sweep directory: its runs are simulated again.
+    samples : int, optional
+        Runs of a Latin hypercube over every free parameter's bounds.
+    seed : int
+        Seed of the Latin hypercube.
+    path, scope
+        The checks: `load(path, scope)` (default: the shipped `reality.toml`, all scopes).
+    constraints : sequence of Check, optional
+        The checks themselves, instead of `path` and `scope`.
+
+    Returns
+    -------
+    DataFrame
+        One row a violation: check, run, year, left and right sides; empty when all hold.
+    """
     from .. import scenarios as scenario_module
     from .. import sweep as sweep_module
     given = [x is not None for x in (scenarios, sweep, samples)]
     if sum(given) > 1:
-        raise SdeconError("give one of scenarios, sweep and samples, not several")
+        raise SdeconError("give one of scenarios, sweep and samples, not several", argument="scenarios")
     items = list(constraints) if constraints is not None else load(path, scope)
     wanted = sorted({v for c in items for v in c.variables()} - {STOCKS} | set(_quantity_stocks()))
     if sweep is not None:
@@ -175,8 +193,8 @@ def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = 
         batch = engine.run(values, variables=wanted)
         return evaluate(items, batch, runs=frame["run"].tolist())
     if samples is not None:
-        if samples < 1:
-            raise SdeconError(f"samples {samples} must be at least 1")
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise SdeconError(f"samples {samples!r} must be a whole number of at least 1", argument="samples")
         uncertain = sweep_module.default_uncertainty()
         design = sweep_module.sample("lhs", uncertain, samples, seed=seed)
         base = scenario_module.load("baseline").values
@@ -199,48 +217,3 @@ def summarise(violations: pd.DataFrame) -> pd.DataFrame:
     grouped = table.groupby(["check", "run"], sort=False)
     return grouped.agg(first_year=("year", "min"), last_year=("year", "max"),
                        years=("year", "nunique"), worst_ratio=("ratio", "max")).reset_index()
-
-
-def add_parser(commands):
-    """Add the `check` subcommand to `sdecon`'s subparsers."""
-    parser = commands.add_parser(
-        "check", help="run the reality checks over scenarios, a saved sweep or a Latin hypercube",
-        description="Evaluate the reality checks (sdecon/checks/reality.toml, or --checks FILE) and "
-                    "list every violation: check, run, year, both sides. Exit 0 when all hold, 1 "
-                    "when some fail, 2 on bad input.")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", action="append", metavar="NAME",
-                        help="a shipped scenario; repeatable (default: every shipped scenario)")
-    source.add_argument("--sweep", metavar="DIR", help="a saved sweep: its runs are simulated again")
-    source.add_argument("--samples", type=int, metavar="N",
-                        help="N runs of a Latin hypercube over every free parameter's bounds")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube (default 0)")
-    parser.add_argument("--scope", choices=SCOPES, help="only the checks of this scope")
-    parser.add_argument("--checks", metavar="FILE.toml", help="another file of checks")
-    parser.add_argument("--output", metavar="FILE.csv", help="also write every violation to FILE.csv")
-    parser.set_defaults(handler=_handle)
-    return parser
-
-
-def _handle(args) -> int:
-    from ..output import check_writable, write_all
-    if args.output:
-        check_writable(args.output, (".csv",))
-    if args.samples is not None and args.samples < 1:
-        raise SdeconError(f"--samples {args.samples} must be at least 1")
-    items = load(args.checks, args.scope)
-    violations = check(scenarios=args.scenario, sweep=args.sweep, samples=args.samples,
-                       seed=args.seed, constraints=items)
-    if args.output:
-        write_all([(args.output, lambda tmp: violations.to_csv(tmp, index=False))])
-    source = (f"{args.samples:,} Latin-hypercube runs" if args.samples else
-              f"the sweep in {args.sweep}" if args.sweep else
-              ", ".join(args.scenario) if args.scenario else "every shipped scenario")
-    if violations.empty:
-        print(f"all {len(items)} checks hold in {source}")
-        return 0
-    table = summarise(violations)
-    print(f"{table['check'].nunique()} of {len(items)} checks fail in {source} "
-          f"({table['run'].nunique()} runs):")
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    return 1

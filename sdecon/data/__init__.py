@@ -9,8 +9,8 @@ after.
     from sdecon import data
     data.load("global_datacenter_capex_delloro")   # tidy rows: year, series, label, value, ...
     data.mapping()                                 # data series -> model variable
-    result = data.compare(sdecon.run("baseline"), data.load())
-    result.table, result.unknown, result.outside, result.summary()
+
+`sdecon.observations` compares these rows with a run.
 
 **Derived series.** ``hyperscaler_capex_big4_calendar_year`` is the capex (cash purchases of
 property and equipment, finance leases excluded) of Alphabet, Amazon, Meta and Microsoft per
@@ -33,18 +33,16 @@ gives several levels separated by '/', as in "high (data) / medium (blended-pric
 gets the lowest. The weights halve from high to medium and again to low, a factor sqrt(2) in
 the error a row is allowed.
 
-**Comparison.** ``compare`` puts each observation next to the model value the mapping names:
-modelled = scale x variable ** power at model time year + time_offset, where values between
-two saved years are interpolated log-linearly (geometrically). A ``fit`` scale is the one that
-makes the series' weighted mean log error zero: only its trend is compared.
+**Mapping.** ``mapping`` names, for each series, the model variable it measures and how:
+an observation compares with scale x variable ** power at model time year + time_offset.
 """
 from __future__ import annotations
 
 import csv
+import fnmatch
 import functools
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -189,23 +187,16 @@ def read_observations(path: str | Path) -> pd.DataFrame:
 
 
 def _check_mapped_rows(tidy: pd.DataFrame, lines, name: str) -> None:
-    units = _allowed_units()
+    """A mapped row's confidence must be readable: it sets the row's weight. Its unit and
+    value are judged when compared (`sdecon.observations`), row by row."""
+    keys = mapping_keys(tidy["series"])
     for i, row in enumerate(tidy.itertuples(index=False)):
-        if row.series not in units:
+        if keys.iloc[i] is None:
             continue
-        allowed = units[row.series]
-        where = f"{name} line {lines[i]}"
-        if not unit_allowed(row.series, row.unit):
-            raise SdeconError(f"{where}: unit {row.unit!r} is not a unit of series {row.series!r}; "
-                              f"allowed: {' or '.join(repr(u) for u in allowed)}, optionally followed by "
-                              "a note in parentheses")
-        if not row.value > 0:
-            raise SdeconError(f"{where}: value {row.value:g} of series {row.series!r} must be positive "
-                              "(it is compared on a log scale)")
         try:
             weights(row.confidence)
         except SdeconError as error:
-            raise SdeconError(f"{where}: {error}") from None
+            raise SdeconError(f"{name} line {lines[i]}: {error}") from None
 
 
 @functools.cache
@@ -346,7 +337,9 @@ def mapping() -> pd.DataFrame:
     time_offset (years added to a row's year to get the model time), unit (allowed unit
     texts separated by ' | '), overlaps (series measuring the same thing), why.
 
-    An observation compares with scale x variable ** power at time year + time_offset.
+    A series name holding `*` is a pattern matching every series it fits (`mapping_keys`).
+    An observation compares with scale x variable ** power at time year + time_offset
+    (`sdecon.observations`).
     """
     return _mapping().copy()
 
@@ -361,142 +354,17 @@ def left_out() -> pd.DataFrame:
     return _left_out().copy()
 
 
-@functools.cache
-def _allowed_units() -> dict[str, list[str]]:
-    return {row.series: _units(row.unit) for row in _mapping().itertuples(index=False)}
-
-
-def unit_allowed(series: str, unit: str) -> bool:
-    """True when `unit` is one of the mapping's units for `series`, alone or followed by a
-    note in parentheses ('USD billion (+15% YoY)' for 'USD billion')."""
-    unit = unit.strip()
-    return any(unit == allowed or (unit.startswith(allowed + " (") and unit.endswith(")"))
-               for allowed in _allowed_units()[series])
-
-
-# ---------------------------------------------------------------- comparison
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The result of `compare`.
-
-    table: one row a compared observation: series, label, year, observed, modelled,
-        log_error (ln(modelled / observed); NaN where the model value is not positive),
-        weight, unit, variable, time (model time compared), scale (the one used, fitted or
-        from the mapping), fit.
-    unknown: observations whose series the mapping does not know, with the reason.
-    outside: observations whose model time falls outside the run's years, with the reason.
-    """
-    table: pd.DataFrame
-    unknown: pd.DataFrame
-    outside: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        """Per series: n, mean and max absolute log error, total weight."""
-        table = self.table.dropna(subset=["log_error"])
-        grouped = table.assign(abs_error=table["log_error"].abs()).groupby("series", sort=True)
-        return pd.DataFrame({
-            "n": grouped.size(),
-            "mean_abs_log_error": grouped["abs_error"].mean(),
-            "max_abs_log_error": grouped["abs_error"].max(),
-            "weight": grouped["weight"].sum(),
-        })
-
-    @property
-    def rms(self) -> float:
-        """Weighted root-mean-square log error over every compared row (NaN if none)."""
-        table = self.table.dropna(subset=["log_error"])
-        if table.empty:
-            return math.nan
-        w = table["weight"].to_numpy()
-        return float(np.sqrt(np.sum(w * table["log_error"].to_numpy() ** 2) / np.sum(w)))
-
-
-def _interpolate(values: pd.Series, times: np.ndarray) -> np.ndarray:
-    """`values` (indexed by saved year) at `times` within their range: geometric between
-    the two neighbouring years when both are positive, linear otherwise."""
-    x = values.index.to_numpy(dtype=float)
-    y = values.to_numpy(dtype=float)
-    right = np.clip(np.searchsorted(x, times, side="right"), 1, len(x) - 1)
-    left = right - 1
-    share = (times - x[left]) / (x[right] - x[left])
-    y0, y1 = y[left], y[right]
-    positive = (y0 > 0) & (y1 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        geometric = np.exp((1 - share) * np.log(np.where(positive, y0, 1.0))
-                           + share * np.log(np.where(positive, y1, 1.0)))
-    return np.where(share == 0, y0, np.where(share == 1, y1,
-                                             np.where(positive, geometric, y0 + share * (y1 - y0))))
-
-
-_TABLE_COLUMNS = ["series", "label", "year", "observed", "modelled", "log_error", "weight", "unit",
-                  "variable", "time", "scale", "fit"]
-
-
-def compare(frame: pd.DataFrame, observations: pd.DataFrame) -> Comparison:
-    """Observations against a model run (`sdecon.run`'s frame: indexed by year, one column
-    per Vensim variable), through `mapping()`.
-
-    Each mapped observation is compared with scale x variable ** power at model time
-    year + time_offset, interpolated log-linearly between saved years; for a `fit` series
-    the scale is the one that makes its weighted mean log error zero. Observations of
-    series the mapping does not know are returned in `.unknown`, those whose model time
-    is outside the run in `.outside`: none is dropped silently.
-    """
-    missing = [c for c in ("year", "series", "value", "unit", "confidence") if c not in observations]
-    if missing:
-        raise SdeconError(f"observations lack column{'s' if len(missing) > 1 else ''} "
-                          f"{', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
-    observations = observations.reset_index(drop=True).copy()
-    if "label" not in observations:
-        observations["label"] = ""
+def mapping_keys(series: pd.Series) -> pd.Series:
+    """For each series name, the `mapping()` row that maps it: the row of that name, else
+    the first whose name is a pattern (``nvidia_datacenter_revenue_quarter_FY*Q1``) that
+    matches it; None when no row does."""
     table = _mapping()
-    known = observations["series"].isin(table["series"])
-    reasons = _left_out().set_index("series")["why"]
-    unknown = observations[~known].copy()
-    unknown["reason"] = [f"left out of the mapping: {reasons[s]}" if s in reasons.index
-                         else "not in the mapping (sdecon.data.mapping())" for s in unknown["series"]]
+    names = set(table["series"])
+    patterns = [name for name in table["series"] if "*" in name]
 
-    rows = observations[known].merge(table, on="series", how="left", suffixes=("", "_mapping"))
-    absent = sorted(set(rows["variable"]) - set(frame.columns))
-    if absent:
-        raise SdeconError(f"the run has no column {absent[0]!r}; compare needs a frame from sdecon.run")
-    rows["time"] = rows["year"] + rows["time_offset"]
-    first, last = float(frame.index.min()), float(frame.index.max())
-    inside = (rows["time"] >= first - 1e-9) & (rows["time"] <= last + 1e-9)
-    outside = rows[~inside][list(observations.columns) + ["variable", "time"]].copy()
-    outside["reason"] = [f"model time (year {offset:+g}) is outside the run's years {first:g}-{last:g}"
-                         for offset in rows.loc[~inside, "time_offset"]]
+    def key(name):
+        if name in names:
+            return name
+        return next((p for p in patterns if fnmatch.fnmatchcase(name, p)), None)
 
-    rows = rows[inside].copy()
-    raw = np.full(len(rows), np.nan)
-    for variable, index in rows.groupby("variable").groups.items():
-        where = rows.index.get_indexer(index)
-        values = frame[variable].astype(float).sort_index()
-        raw[where] = _interpolate(values, rows["time"].to_numpy()[where].clip(first, last))
-    power = rows["power"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.where(raw > 0, raw, np.nan) ** power
-    rows["weight"] = weights(rows["confidence"]).to_numpy()
-    rows["observed"] = rows["value"].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_raw = np.log(raw / rows["observed"].to_numpy())
-    scale = rows["scale"].to_numpy(dtype=float).copy()
-    fit = rows["fit"].to_numpy(dtype=bool)
-    for series in rows.loc[fit, "series"].unique():
-        mask = (rows["series"] == series).to_numpy()
-        usable = mask & np.isfinite(log_raw)
-        w = rows["weight"].to_numpy()[usable]
-        scale[mask] = math.exp(-np.sum(w * log_raw[usable]) / np.sum(w)) if usable.any() else math.nan
-    rows["scale"] = scale
-    rows["modelled"] = scale * raw
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rows["log_error"] = np.log(rows["modelled"].to_numpy() / rows["observed"].to_numpy())
-    order = {name: i for i, name in enumerate(table["series"])}
-    rows = rows.assign(_order=rows["series"].map(order)).sort_values(["_order", "year", "label"], kind="stable")
-    return Comparison(
-        table=rows[_TABLE_COLUMNS].reset_index(drop=True),
-        unknown=unknown.reset_index(drop=True),
-        outside=outside.reset_index(drop=True),
-    )
+    return pd.Series([key(name) for name in series], index=series.index, dtype=object)

@@ -1,20 +1,18 @@
 """Backtests: calibrate on the data up to an origin, forecast the years after, score the forecast.
 
 A forecaster asks this of a model before trusting it. For each origin year, the model is
-fitted (`sdecon.calibration.calibrate`) to the data through that year only, as if it were
+fitted (`sdecon.calibrate`) to the data through that year only, as if it were
 then; its run is compared with the data of the later years it did not see
-(`calibration.out_of_sample`, the same observation operator as the fit's). The errors are
+(`sdecon.fit.out_of_sample`, the same observation operator as the fit's). The errors are
 reported by series and horizon (years after the origin), as log errors ln(modelled /
 observed) and as the share of observations within 30% of the data.
 
-    import sdecon.backtest as bt
-    result = bt.backtest(origins=(2021, 2022, 2023), horizon=2)
+    result = sdecon.backtest(origins=(2021, 2022, 2023), horizon=2)
     result.summary()                    # errors by series and horizon
-    bt.plot(result, "global_datacenter_capex_delloro")   # every origin's forecast and the data
+    sdecon.backtesting.plot(result, "global_datacenter_capex_delloro")   # every origin's forecast
 """
 from __future__ import annotations
 
-import argparse
 import math
 import warnings
 from collections.abc import Sequence
@@ -24,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import calibration, engine, scenarios
+from . import calibration, engine, fit, scenarios
 from .errors import SdeconError
 
 #: Origins of the default backtest: each leaves at least one year of data to forecast.
@@ -72,32 +70,44 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
              table: pd.DataFrame | None = None) -> Backtest:
     """Calibrate on the data through each origin and score the forecast of the years after.
 
-    `horizon` limits the years scored after each origin (all years to the last data year by
-    default). `params`, `seed`, `maxiter` and `popsize` are `calibrate`'s; `table` replaces
-    the shipped data (rows in its format, `sdecon.data.load()`).
+    Parameters
+    ----------
+    origins : sequence of int
+        Years whose data end each fit, from 2017 to 2023.
+    horizon : int, optional
+        Years scored after each origin (default: all to the last data year, 2024).
+    scenario, params, seed, maxiter, popsize
+        As `sdecon.calibrate`'s.
+    table : DataFrame, optional
+        Rows in the data's format (`sdecon.data.load()`) instead of the shipped data.
+
+    Returns
+    -------
+    Backtest
+        `.errors` (one row a held-out observation), `.fits` (a Calibration per origin),
+        `.summary()` by series and horizon, `.next_year()`.
     """
     origins = tuple(sorted({int(o) for o in origins}))
     if not origins:
-        raise SdeconError("origins: expected at least one year, e.g. 2021,2022,2023")
-    first = calibration.FIRST_YEAR + 2
+        raise SdeconError("origins: expected at least one year, e.g. 2021,2022,2023", argument="origins")
+    first = fit.FIRST_YEAR + 2
     for origin in origins:
         if not first <= origin < LAST_DATA_YEAR:
-            raise SdeconError(f"origin {origin} is outside the years a backtest can use: expected "
+            raise SdeconError(f"origins: {origin} is outside the years a backtest can use: expected "
                               f"{first} to {LAST_DATA_YEAR - 1} (some data to fit before it, some "
-                              f"to forecast after it)")
+                              f"to forecast after it)", argument="origins")
     if horizon is not None and horizon < 1:
-        raise SdeconError(f"horizon {horizon} must be at least 1 year")
+        raise SdeconError(f"horizon {horizon} must be at least 1 year", argument="horizon")
     frames, fits, paths = [], {}, []
     for origin in origins:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", calibration.CalibrationWarning)
-            fit = calibration.calibrate(scenario, until=origin, params=params, seed=seed,
-                                        maxiter=maxiter, popsize=popsize, observations_table=table)
-        fits[origin] = fit
+            warnings.simplefilter("ignore", fit.CalibrationWarning)
+            result = fit.calibrate(scenario, until=origin, params=params, seed=seed,
+                                   maxiter=maxiter, popsize=popsize, observations_table=table)
+        fits[origin] = result
         # One run per origin, seen through the observation operator at every data row: the
         # rows after the origin are the held-out ones, the whole is the figure's path.
-        seen = calibration.out_of_sample(fit, since=calibration.FIRST_YEAR, until=LAST_DATA_YEAR,
-                                         table=table)
+        seen = fit.out_of_sample(result, since=fit.FIRST_YEAR, until=LAST_DATA_YEAR, table=table)
         until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
         held_out = seen[(seen["time"] >= origin + 1) & (seen["time"] < until + 1)].copy()
         held_out.insert(0, "origin", origin)
@@ -142,7 +152,8 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from .output import write_all
-    directory = _output_directory(directory)
+    directory = output_directory(directory)
+    created = not directory.exists()
     directory.mkdir(exist_ok=True)
     outputs = [(directory / "errors.csv", lambda tmp: result.errors.to_csv(tmp, index=False)),
                (directory / "summary.csv", lambda tmp: result.summary().to_csv(tmp, index=False)),
@@ -157,59 +168,20 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
             finally:
                 plt.close(figure)
         outputs.append((directory / f"{series}.png", draw))
-    return write_all(outputs)
+    try:
+        return write_all(outputs)
+    except BaseException:  # a full disk, Ctrl-C, SIGTERM: leave the folder as it was
+        if created:
+            directory.rmdir()
+        raise
 
 
-def _output_directory(directory: str | Path) -> Path:
+def output_directory(directory: str | Path) -> Path:
     """`directory` if it can be written: a directory, or a new one in an existing folder."""
     directory = Path(directory)
     parent = directory.parent if str(directory.parent) else Path(".")
     if directory.exists() and not directory.is_dir():
-        raise SdeconError(f"output {str(directory)!r} exists and is not a directory")
+        raise SdeconError(f"output {str(directory)!r} exists and is not a directory", argument="output")
     if not parent.is_dir():
         raise SdeconError(f"cannot write {str(directory)!r}: folder {str(parent)!r} does not exist")
     return directory
-
-
-def _origins(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise SdeconError(f"--origins {text!r}: expected years separated by commas, "
-                          "e.g. 2021,2022,2023") from None
-
-
-def add_parser(commands) -> argparse.ArgumentParser:
-    """Add the `backtest` subcommand to `sdecon`'s subparsers."""
-    parser = commands.add_parser(
-        "backtest", help="calibrate up to each origin year and score the forecast of the years after",
-        description="For each origin, calibrate on the data through it, forecast the later years, "
-                    "and report the errors by series and horizon.")
-    parser.add_argument("--origins", type=_origins, default=DEFAULT_ORIGINS,
-                        help="origin years, comma-separated (default 2019,2020,2021,2022,2023)")
-    parser.add_argument("--horizon", type=int, default=None,
-                        help="years scored after each origin (default: all to 2024)")
-    parser.add_argument("--scenario", default="baseline", help="scenario whose values the fits start from")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
-    parser.add_argument("--output", metavar="DIR", help="write errors, summaries and a figure per series to DIR")
-    parser.set_defaults(handler=_handle)
-    return parser
-
-
-def _handle(args) -> None:
-    if args.horizon is not None and args.horizon < 1:
-        raise SdeconError(f"--horizon {args.horizon} must be at least 1 year")
-    if args.output:
-        _output_directory(args.output)  # before the fits, so a bad path costs nothing
-    engine.program().prepare()
-    result = backtest(args.origins, args.horizon, scenario=args.scenario, seed=args.seed)
-    summary = result.summary()
-    print(f"Backtest of {args.scenario!r} from origins {', '.join(map(str, result.origins))}: "
-          "errors of the forecast by series and years after the origin")
-    print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-    print("\nNext-year forecasts (error = modelled / observed - 1):")
-    print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}",
-                                       formatters={"year": lambda y: f"{y:g}"}))
-    if args.output:
-        written = write(result, args.output)
-        print(f"\nwrote {len(written)} files to {args.output}")
