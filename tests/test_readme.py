@@ -84,3 +84,12 @@ def test_the_readme_anchor_table_is_what_the_model_gives():
                        ("datacenter electricity", "power"), ("largest training run", "run")]:
         model_2030, _anchor, model_2050 = lines[label]
         assert (model_2030, model_2050) == (rows[2030][key], rows[2050][key]), label
+
+
+def test_the_python_example_runs_as_a_script_and_prints_its_results(capsys):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Python\n\n```python\n(.*?)```", text, re.S).group(1)
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "Compute Spending Share of GDP" in out and "saturation" in out
+    assert "default" in out and "source" in out and len(out.splitlines()) >= 10
