@@ -2,6 +2,7 @@
 written one by one, resume after a kill, and a Dask cluster giving the local results."""
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,26 +25,19 @@ SETTINGS = ["--scenario", "baseline", "--method", "sobol", "--samples", "16", "-
             *[arg for item in VARY for arg in ("--vary", item)]]
 SUMMARIES = ("summary_bands.csv", "indices.csv")
 
-# The command line as cli.main will run it once `sweep` is registered there.
-CHILD = """
-import sys
-from sdecon import cli, sweep
-parser = cli._Parser(prog="sdecon")
-sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
-args = parser.parse_args(sys.argv[1:])
-args.handler(args)
-"""
 
 
-def _parser():
-    parser = cli._Parser(prog="sdecon")
-    sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
-    return parser
+def _command(capsys, *argv):
+    """`sdecon sweep ARGV` through the command line: its exit code and stderr."""
+    code = cli.main(["sweep", *argv])
+    return code, capsys.readouterr().err
 
 
-def _command(*argv):
-    args = _parser().parse_args(["sweep", *argv])
-    args.handler(args)
+def _refused(capsys, argv, message):
+    """The command exits 2 with one line on stderr matching `message`."""
+    code, err = _command(capsys, *argv)
+    assert code == 2 and err.startswith("sdecon: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
 
 
 def _sweep(output, **options):
@@ -90,7 +84,8 @@ def test_sobol_indices_of_ishigami_match_the_analytic_values():
 def test_rbd_fast_indices_of_ishigami_match_the_analytic_values_and_salib(method):
     unit, y, table = _ishigami(method, 8000)
     np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=5e-2, rtol=1e-1)
-    salib = salib_rbd_fast.analyze(sweep._problem(NAMES), unit, y, M=sweep.RBD_HARMONICS, seed=1)
+    problem = {"num_vars": 3, "names": NAMES, "bounds": [[0.0, 1.0]] * 3}
+    salib = salib_rbd_fast.analyze(problem, unit, y, M=sweep.RBD_HARMONICS, seed=1)
     np.testing.assert_allclose(table["S1"], salib["S1"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(table["S1_conf"], salib["S1_conf"], rtol=0.5)  # both bootstraps
 
@@ -189,21 +184,18 @@ def test_bad_vary_is_refused_with_one_line(item, message):
      r"--cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
     (["--method", "mc", "--samples", "64", "--scenario", "jevon"], r"unknown scenario 'jevon' \(did you mean 'jevons'"),
 ])
-def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, argv, message):
-    with pytest.raises(SdeconError, match=message) as error:
-        _command(*argv, "--output", str(tmp_path / "out"))
-    assert "\n" not in str(error.value)
+def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsys, argv, message):
+    _refused(capsys, [*argv, "--output", str(tmp_path / "out")], message)
     assert not (tmp_path / "out").exists()
 
 
-def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, reference):
-    with pytest.raises(SdeconError, match="the following arguments are required: --output"):
-        _command("--method", "mc", "--samples", "64")
+def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, capsys, reference):
+    _refused(capsys, ["--method", "mc", "--samples", "64"], "the following arguments are required: --output")
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory"):
-        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path))
-    with pytest.raises(SdeconError, match=r"holds no sweep \(manifest.json is missing\)"):
-        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume")
+    _refused(capsys, ["--method", "mc", "--samples", "64", "--output", str(tmp_path)],
+             r"is not empty; expected an empty or new directory")
+    _refused(capsys, ["--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume"],
+             r"holds no sweep \(manifest.json is missing\)")
     with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory "
                                           r"\(it holds a sweep: add --resume to finish it\)"):
         _sweep(reference.directory)
@@ -340,9 +332,9 @@ def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, 
 
 
 def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
-    _command("--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
-             "--output", str(tmp_path / "s"))
-    err = capsys.readouterr().err
+    code, err = _command(capsys, "--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
+                         "--output", str(tmp_path / "s"))
+    assert code == 0, err
     assert "sweep: 64 runs (mc" in err and "wrote" in err and "(computed 1 batch)" in err
     result = sweep.load(tmp_path / "s")
     assert result.manifest["default_set"] is True
@@ -376,7 +368,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     output = tmp_path / "killed"
     # Smaller batches than the reference (8 of 10 runs), one process: batches end one by one.
     argv = ["sweep", *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--output", str(output)]
-    child = subprocess.Popen([sys.executable, "-c", CHILD, *argv], stdout=subprocess.DEVNULL,
+    child = subprocess.Popen([sys.executable, "-m", "sdecon.cli", *argv], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -393,9 +385,9 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     with pytest.raises(SdeconError, match="is not finished"):
         sweep.load(output)
 
-    _command(*SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--resume",
-             "--output", str(output))
-    err = capsys.readouterr().err
+    code, err = _command(capsys, *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures",
+                         "--resume", "--output", str(output))
+    assert code == 0, err
     assert f"{len(finished)} already on disk" in err
     left = 8 - len(finished)
     assert f"(computed {left} batch{'es' if left > 1 else ''}, {len(finished)} on disk)" in err
