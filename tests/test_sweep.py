@@ -40,9 +40,13 @@ def _refused(capsys, argv, message):
     assert re.search(message, err), err
 
 
-def _sweep(output, **options):
+def _sweep(output, workers=None, **options):
+    """The sweep of SETTINGS in batches of 20 runs, on `workers` local processes (default:
+    every core) unless another executor is given."""
     options = {"seed": 3, "batch_size": 20, "figures": False, "progress": False, **options}
-    return sweep.sweep("baseline", "sobol", 16, VARY, output=output, **options)
+    with sweep.LocalExecutor(workers) as local:
+        options.setdefault("executor", local)
+        return sweep.sweep("baseline", method="sobol", samples=16, vary=VARY, output=output, **options)
 
 
 def _same_files(a, b, names=SUMMARIES):
@@ -348,8 +352,8 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu"]),
 ])
 def test_every_method_runs_the_model_end_to_end(tmp_path, method, samples, runs, columns):
-    result = sweep.sweep("jevons", method, samples, VARY, output=tmp_path / method, figures=False,
-                         progress=False, years=[2040])
+    result = sweep.sweep("jevons", method=method, samples=samples, vary=VARY, output=tmp_path / method,
+                         figures=False, progress=False, years=[2040])
     assert result.manifest["runs"] == runs and result.manifest["scenario"] == "jevons"
     assert list(result.indices.columns[5:]) == columns
     assert len(result.indices) == len(sdecon.PUBLIC_VARIABLES) * 3
@@ -405,7 +409,8 @@ def test_a_dask_cluster_gives_the_local_results(tmp_path, reference):
     from dask.distributed import LocalCluster
     with LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address="127.0.0.1:0") as cluster:
-        result = _sweep(tmp_path / "dask", cluster=cluster.scheduler_address)
+        with sweep.DaskExecutor(cluster.scheduler_address) as executor:
+            result = _sweep(tmp_path / "dask", executor=executor)
     assert result.computed == 4
     _same_files(result.directory, reference.directory,
                 [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])

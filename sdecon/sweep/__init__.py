@@ -1,13 +1,13 @@
 """Sensitivity sweeps: thousands to millions of runs over uncertain parameters.
 
     sdecon sweep --scenario baseline --method sobol --samples 1024 --output sweeps/baseline
-    sdecon.sweep.sweep("baseline", "sobol", 1024, output="sweeps/baseline")
+    sdecon.sweep.sweep("baseline", method="sobol", samples=1024, output="sweeps/baseline")
     sdecon.sweep.load("sweeps/baseline")          # a finished sweep: bands, indices, runs
 
 Samples come from SALib (Monte Carlo from numpy), in the unit hypercube; each parameter's
 distribution turns them into values by its inverse CDF, so every method supports every
 distribution. The batch engine (`sdecon.engine`) runs them batch by batch, on this
-machine's cores (forked processes) or on a Dask cluster (`cluster="tcp://HOST:PORT"`).
+machine's cores (forked processes, `LocalExecutor`) or on a Dask cluster (`DaskExecutor`).
 Each finished batch is written at once, so an interrupted sweep resumes where it stopped,
 and the summaries stream: percentile bands come from mergeable histograms, never from all
 runs' time series held at once.
@@ -42,7 +42,6 @@ docs/sweep.md describes methods, distributions, the default uncertainty set and 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -59,7 +58,7 @@ from .command import add_parser, handle
 from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, Uncertain, _check_design,
                      _index_years, _positive, _saved_years, _uncertainty, default_uncertainty,
                      parse_vary, run_count, sample, transform, unit_sample)
-from .executors import _connect, _run_dask, _run_in_process, _run_local
+from .executors import DaskExecutor, LocalExecutor
 from .figures import HEADLINE, fan_chart, tornado
 from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
                       rbd_fast)
@@ -68,7 +67,7 @@ from .storage import (_FORMAT, _MANIFEST, SweepResult, _batch_files, _digest, _f
                       _prepare_directory, _remove_temporaries, _write_batch, _write_summaries, load)
 
 __all__ = [
-    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
+    "BATCH_SIZE", "DISTRIBUTIONS", "DaskExecutor", "GAMMA", "HEADLINE", "INDEX_YEARS", "LocalExecutor", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
     "RESAMPLES", "Sketch", "SweepResult", "Uncertain", "add_parser", "default_uncertainty",
     "fan_chart", "handle", "indices", "load", "parse_vary", "rbd_fast", "run_count", "sample",
@@ -78,21 +77,47 @@ __all__ = [
 _OUTPUT_VALUES = 8_000_000  # index outputs held at once for the analysis (64 MB)
 
 
-def sweep(scenario: str | scenarios.Scenario = "baseline", method: str = "sobol", samples: int = 1024,
-          vary: Iterable[str | Uncertain] | None = None, seed: int = 0, cluster: str | None = None,
-          resume: bool = False, *, output: str | Path, batch_size: int = BATCH_SIZE,
-          years: Iterable[int] = INDEX_YEARS, workers: int | None = None, figures: bool = True,
-          progress: bool | None = None, log: Callable[[str], None] | None = None) -> SweepResult:
+def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sobol", samples: int = 1024,
+          vary: Iterable[str | Uncertain] | None = None, seed: int = 0, years: Iterable[int] = INDEX_YEARS,
+          batch_size: int = BATCH_SIZE, output: str | Path, resume: bool = False, figures: bool = True,
+          executor=None, progress: bool | None = None,
+          log: Callable[[str], None] | None = None) -> SweepResult:
     """Run `samples` of `method` over the uncertain parameters and write the sweep to `output`.
 
-    `vary`: "Name=LOW:HIGH[:distribution]" strings (or Uncertain); none: the default
-    uncertainty set (`default_uncertainty`). The scenario gives every other parameter.
-    `samples` is SALib's N: runs for mc and lhs, N (D + 2) runs for sobol (N a power of 2),
-    N (D + 1) for morris (N trajectories). `years`: the years whose public variables get
-    sensitivity indices. `cluster`: a Dask scheduler address; else `workers` local
-    processes (default: every core). `resume`: finish a sweep in `output`, computing only
-    the batches not on disk. `progress`: a bar on stderr (None: when stderr is a terminal).
-    The same arguments give the same files, whatever the executor.
+    Parameters
+    ----------
+    scenario : str or Scenario
+        Gives every parameter not varied.
+    method : {"mc", "lhs", "sobol", "morris"}
+    samples : int
+        SALib's N: runs for mc and lhs, N (D + 2) runs for sobol (N a power of 2), N (D + 1)
+        for morris (N trajectories), D the parameters varied.
+    vary : iterable of str or Uncertain, optional
+        "Name=LOW:HIGH[:distribution]" strings (see `parse_vary`); none: the default
+        uncertainty set (`default_uncertainty`).
+    seed : int
+    years : iterable of int
+        The years whose public variables get sensitivity indices.
+    batch_size : int
+        Runs a batch: the unit of work of an executor and of a file.
+    output : str or Path
+        The directory to write: new or empty, or with `resume` an earlier sweep's.
+    resume : bool
+        Finish the sweep in `output`, computing only the batches not on disk.
+    figures : bool
+        Draw the fan charts and the tornado.
+    executor : object with ``map(fn, iterable)``, optional
+        Runs the batches: a `LocalExecutor` (default: one on every core, closed at the end),
+        a `DaskExecutor`, or any pool whose map yields results (in any order).
+    progress : bool, optional
+        A bar on stderr (None: when stderr is a terminal).
+    log : callable, optional
+        Called with a line of text on what the sweep does.
+
+    Returns
+    -------
+    SweepResult
+        The same arguments give the same files, whatever the executor.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -102,9 +127,9 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", method: str = "sobol"
     _check_design(method, samples, seed)
     batch_size = _positive(batch_size, "--batch-size")
     index_years = _index_years(list(years))
-    if cluster is not None and workers is not None:
-        raise SdeconError("--workers is for local runs; a --cluster has its own workers")
-    workers = _positive(workers, "--workers") if workers is not None else (os.cpu_count() or 1)
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise SdeconError(f"executor {executor!r} has no map(fn, iterable); expected a LocalExecutor, "
+                          "a DaskExecutor or a pool", argument="executor")
     if output is None or not str(output):
         raise SdeconError("--output DIR is required: a sweep is written to a directory")
     directory = Path(output)
@@ -122,17 +147,18 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", method: str = "sobol"
     }
     digest = _digest(manifest)
     resuming = _prepare_directory(directory, manifest, resume)
-    client = _connect(cluster) if cluster is not None else None  # before anything is written
+    owned = executor is None
+    executor = LocalExecutor() if owned else executor
     try:
-        return _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, workers,
-                      figures, progress, log, timings, clock)
+        return _sweep(directory, manifest, digest, resuming, chosen, uncertain, executor, figures,
+                      progress, log, timings, clock)
     finally:
-        if client is not None:
-            client.close()
+        if owned:
+            executor.close()
 
 
-def _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, workers, figures,
-           progress, log, timings, clock) -> SweepResult:
+def _sweep(directory, manifest, digest, resuming, chosen, uncertain, executor, figures, progress, log,
+           timings, clock) -> SweepResult:
     method, samples, seed = manifest["method"], manifest["samples"], manifest["seed"]
     runs, batches, batch_size = manifest["runs"], manifest["batches"], manifest["batch_size"]
     index_years = tuple(manifest["index_years"])
@@ -182,22 +208,18 @@ def _sweep(directory, manifest, digest, resuming, chosen, uncertain, client, wor
         timings["batch_write"] += time.perf_counter() - written
         bar.update(rows.stop - rows.start)
 
-    if todo and client is None:
+    if todo and isinstance(executor, LocalExecutor):
         from .. import engine
         clock = time.perf_counter()
         engine.program().prepare()  # once a process; forked workers inherit it
         timings["compile"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    results = executor.map(_compute_batch, tasks()) if todo else ()
     try:
-        if not todo:
-            pass
-        elif client is not None:
-            _run_dask(_compute_batch, tasks(), on_result, client)
-        elif workers == 1 or len(todo) == 1:
-            _run_in_process(_compute_batch, tasks(), on_result)
-        else:
-            _run_local(_compute_batch, tasks(), on_result, min(workers, len(todo)))
+        for result in results:  # written as each arrives
+            on_result(result)
     finally:
+        getattr(results, "close", lambda: None)()  # a streaming map stops its workers
         bar.close()
     timings["compute"] = time.perf_counter() - clock
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import SdeconError
 from .design import BATCH_SIZE, INDEX_YEARS, METHODS
+from .executors import DaskExecutor, LocalExecutor
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -37,7 +39,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
                               help="a Dask scheduler, e.g. tcp://HOST:8786 (default: this machine)")
     sweep_parser.add_argument("--resume", action="store_true",
                               help="finish an interrupted sweep in DIR without recomputing its batches")
-    sweep_parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    sweep_parser.add_argument("--no-figures", action="store_false", dest="figures",
+                              help="skip the PNG figures")
     sweep_parser.add_argument("--output", required=True, metavar="DIR",
                               help="directory to write (new or empty, unless --resume)")
     sweep_parser.set_defaults(handler=handle)
@@ -51,10 +54,14 @@ def handle(args) -> None:
     def log(message: str) -> None:
         print(message, file=sys.stderr)
 
-    result = sweep(args.scenario, args.method, args.samples, args.vary, args.seed, args.cluster,
-                   args.resume, output=args.output, batch_size=args.batch_size,
-                   years=args.years or INDEX_YEARS, workers=args.workers, figures=not args.no_figures,
-                   log=log)
+    if args.cluster is not None and args.workers is not None:
+        raise SdeconError("workers is for local runs; a cluster has its own workers", argument="workers")
+    executor = DaskExecutor(args.cluster) if args.cluster is not None else LocalExecutor(args.workers)
+    with executor:
+        result = sweep(args.scenario, method=args.method, samples=args.samples, vary=args.vary,
+                       seed=args.seed, years=args.years or INDEX_YEARS, batch_size=args.batch_size,
+                       output=args.output, resume=args.resume, figures=args.figures,
+                       executor=executor, log=log)
     done = f"computed {_plural(result.computed, 'batch')}" + (f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
-        f"indices.csv" + (", figures/" if not args.no_figures else ""))
+        f"indices.csv" + (", figures/" if args.figures else ""))

@@ -1,11 +1,98 @@
-"""Where batches run: forked processes on this machine, or a Dask cluster."""
+"""Where batches run: forked processes on this machine, or a Dask cluster.
+
+An executor is any object with `map(fn, iterable)` yielding `fn(item)` for every item, in
+any order (as emcee and the EMA Workbench take a pool); these two also stream the results
+as they finish, with at most two items in flight a worker, so what waits stays bounded.
+"""
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import os
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import SdeconError
+from .design import _positive
+
+_END = object()  # what next() gives when the items are used up
+
+
+class LocalExecutor:
+    """Worker processes on this machine, forked so that they inherit what the parent has
+    loaded (the compiled engine); each runs the engine on one thread.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes at most (default: one a core). With 1, or when a `map` has a single
+        item, the items run in this process, on every core.
+
+    The processes start at the first `map` with more than one item (no more of them than
+    it has items) and last until `close`; use the executor as a context manager, or pass
+    none to `sweep`, which then makes one and closes it.
+    """
+
+    def __init__(self, workers: int | None = None):
+        self.workers = (os.cpu_count() or 1) if workers is None else _positive(workers, "workers")
+        self._pool = None
+
+    def map(self, fn: Callable, iterable: Iterable) -> Iterator:
+        """`fn(item)` for each item, yielded as each finishes."""
+        items = iter(iterable)
+        first = list(itertools.islice(items, 2 * self.workers))
+        if self._pool is None and (self.workers == 1 or len(first) <= 1):
+            yield from map(fn, itertools.chain(first, items))
+            return
+        yield from self._map_in_pool(fn, itertools.chain(first, items), len(first))
+
+    def _map_in_pool(self, fn: Callable, items: Iterator, known: int) -> Iterator:
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self._pool = ProcessPoolExecutor(min(self.workers, known), mp_context=context,
+                                             initializer=_worker_init)
+        pending: set = set()
+        try:
+            while True:
+                while len(pending) < 2 * self.workers and (item := next(items, _END)) is not _END:
+                    pending.add(self._pool.submit(fn, item))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except BrokenProcessPool:
+            self._end(wait=False)
+            raise SdeconError("a worker process died (out of memory?); the finished batches are kept: "
+                              "resume with a smaller batch_size or fewer workers") from None
+        except BaseException:  # an error, Ctrl-C, or the caller stopped reading
+            for future in pending:
+                future.cancel()
+            self._end(wait=False)
+            raise
+
+    def _end(self, wait: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not wait:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()  # do not wait for results nobody will read
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self._end(wait=True)
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _worker_init() -> None:
@@ -14,44 +101,49 @@ def _worker_init() -> None:
     engine.THREADS = 1  # the processes already use every core
 
 
-def _run_in_process(compute: Callable, tasks: Iterable, on_result) -> None:
-    for task in tasks:
-        on_result(compute(task))
+class DaskExecutor:
+    """Items sent to a Dask cluster; its workers need sdecon installed (each loads or
+    compiles the engine once).
 
+    Parameters
+    ----------
+    cluster : str or distributed.Client
+        A scheduler address such as ``tcp://HOST:8786``, connected to at once and closed by
+        `close`, or a client of your own, left open.
+    """
 
-def _run_local(compute: Callable, tasks: Iterable, on_result, workers: int) -> None:
-    """Forked processes inheriting the compiled engine; at most two batches in flight a
-    worker, so the samples waiting to be computed stay bounded."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+    def __init__(self, cluster):
+        self._owned = isinstance(cluster, str)
+        self.client = _connect(cluster) if self._owned else cluster
 
-    from .. import engine
-    engine.program().prepare()  # compile once, before forking: the children inherit it
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
-    pending: set = set()
-    try:
-        tasks = iter(tasks)
-        while True:
-            while len(pending) < 2 * workers and (task := next(tasks, None)) is not None:
-                pending.add(executor.submit(compute, task))
-            if not pending:
-                break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                on_result(future.result())
-    except BrokenProcessPool:
-        raise SdeconError("a worker process died (out of memory?); the finished batches are "
-                          "kept: lower --batch-size or --workers and run again with --resume") from None
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()  # do not wait for batches nobody will write
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    def map(self, fn: Callable, iterable: Iterable) -> Iterator:
+        """`fn(item)` for each item, yielded as each finishes."""
+        from dask.distributed import as_completed
+        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        items = iter(iterable)
+        running = as_completed(loop=self.client.loop)
+        try:
+            for item in itertools.islice(items, 2 * workers):
+                running.add(self.client.submit(fn, item, pure=False))
+            for future in running:
+                result = future.result()
+                future.release()
+                yield result
+                if (item := next(items, _END)) is not _END:
+                    running.add(self.client.submit(fn, item, pure=False))
+        finally:
+            running.clear()  # the futures not waited for: the cluster forgets them
+
+    def close(self) -> None:
+        """Close the client, if this executor connected it."""
+        if self._owned:
+            self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _connect(address: str):
@@ -61,36 +153,18 @@ def _connect(address: str):
         from distributed.comm import parse_address
         from distributed.comm.addressing import parse_host_port
     except ImportError:
-        raise SdeconError("--cluster needs dask.distributed: pip install 'dask[distributed]'") from None
+        raise SdeconError("cluster needs dask.distributed: pip install 'dask[distributed]'",
+                          argument="cluster") from None
     try:
         scheme, location = parse_address(address)
         if scheme in ("tcp", "tls"):
             parse_host_port(location)  # a Client built on a bad address hangs when collected
     except (ValueError, TypeError) as error:
-        raise SdeconError(f"--cluster {address!r} is not a scheduler address ({error}); expected "
-                          "one such as tcp://HOST:8786") from None
+        raise SdeconError(f"cluster {address!r} is not a scheduler address ({error}); expected "
+                          "one such as tcp://HOST:8786", argument="cluster") from None
     try:
         return Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as error:
-        raise SdeconError(f"--cluster {address!r}: cannot connect to a Dask scheduler there "
-                          f"({error}); expected an address such as tcp://HOST:8786") from None
-
-
-def _run_dask(compute: Callable, tasks: Iterable, on_result, client) -> None:
-    """Batches sent to a Dask cluster, at most two in flight a worker; its workers need
-    sdecon installed (they compile the engine once each)."""
-    from dask.distributed import as_completed
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    tasks = iter(tasks)
-    running = as_completed(loop=client.loop)
-    for task in tasks:
-        running.add(client.submit(compute, task, pure=False))
-        if running.count() >= 2 * workers:
-            break
-    for future in running:
-        result = future.result()
-        future.release()
-        on_result(result)
-        task = next(tasks, None)
-        if task is not None:
-            running.add(client.submit(compute, task, pure=False))
+        raise SdeconError(f"cluster {address!r}: cannot connect to a Dask scheduler there "
+                          f"({error}); expected an address such as tcp://HOST:8786",
+                          argument="cluster") from None
