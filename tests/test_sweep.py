@@ -177,6 +177,10 @@ def test_bad_vary_is_refused_with_one_line(item, message):
     (["--method", "mc", "--samples", "10"], r"--samples 10 is too few for mc"),
     (["--method", "fast", "--samples", "10"], r"argument --method: invalid choice: 'fast'"),
     (["--method", "mc", "--samples", "ten"], r"argument --samples: invalid int value: 'ten'"),
+    (["--method", "mc", "--samples", "1.5"], r"argument --samples: invalid int value: '1.5'; expected a whole "
+                                             r"number such as 1024 or 1e6"),
+    (["--method", "sobol", "--samples", "1e3"], r"--samples 1000 for sobol must be a power of 2"),
+    (["--method", "mc", "--samples", "64", "--workers", "0"], r"--workers 0 must be a whole number of at least 1"),
     (["--method", "mc", "--samples", "64", "--year", "2051"], r"--year 2051 is not a saved year.*2015 to 2050"),
     (["--method", "mc", "--samples", "64", "--batch-size", "0"], r"--batch-size 0 must be a whole number of at least 1"),
     (["--method", "mc", "--samples", "64", "--seed", "-1"], r"--seed -1 must be a whole number from 0"),
@@ -193,6 +197,42 @@ def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsy
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"method": "sobol", "samples": 1000}, r"^samples 1000 for sobol must be a power of 2.*try 512 or 1024"),
+    ({"method": "mc", "samples": 10}, r"^samples 10 is too few for mc"),
+    ({"method": "mc", "samples": 1e3}, r"^samples 1000.0 must be a whole number of at least 2$"),
+    ({"method": "fast", "samples": 64}, r"^method 'fast' is unknown; allowed: mc, lhs, sobol, morris$"),
+    ({"method": "mc", "samples": 64, "years": [2051]}, r"^years 2051 is not a saved year.*2015 to 2050$"),
+    ({"method": "mc", "samples": 64, "years": []}, r"^years: give at least one year for the indices$"),
+    ({"method": "mc", "samples": 64, "batch_size": 0}, r"^batch_size 0 must be a whole number of at least 1$"),
+    ({"method": "mc", "samples": 64, "seed": -1}, r"^seed -1 must be a whole number from 0"),
+    ({"method": "mc", "samples": 64, "vary": ["Cost of Capital=0.05:0.1", "Cost of Capital=0.1:0.2"]},
+     r"^vary names 'Cost of Capital' twice; give each parameter once$"),
+    ({"method": "mc", "samples": 64, "vary": ["Hardware Growth=0.1:0.5"]},
+     r"^vary: unknown parameter 'Hardware Growth' \(did you mean 'Hardware Growth Rate'"),
+    ({"method": "mc", "samples": 64, "vary": ["Hardware Growth Rate=0.1:7"]},
+     r"^vary 'Hardware Growth Rate=0.1:7': HIGH: Hardware Growth Rate = 7 is out of bounds"),
+    ({"method": "mc", "samples": 64, "executor": "tcp://127.0.0.1:8786"},
+     r"^executor 'tcp://127.0.0.1:8786' has no map\(fn, iterable\); expected a LocalExecutor, a DaskExecutor"),
+])
+def test_bad_python_arguments_are_refused_naming_the_argument(tmp_path, options, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        sweep.sweep("baseline", output=tmp_path / "out", **options)
+    assert error.value.argument == message[1:].split(" ")[0].rstrip(":")
+    assert "\n" not in str(error.value) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: sweep.LocalExecutor(0), r"^workers 0 must be a whole number of at least 1$"),
+    (lambda: sweep.DaskExecutor("tcp://127.0.0.1"),
+     r"^cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
+])
+def test_bad_executor_arguments_are_refused_naming_the_argument(make, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        make()
+    assert error.value.argument == message[1:].split(" ")[0]
+
+
 def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, capsys, reference):
     _refused(capsys, ["--method", "mc", "--samples", "64"], "the following arguments are required: --output")
     (tmp_path / "notes.txt").write_text("mine")
@@ -200,11 +240,11 @@ def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, c
              r"is not empty; expected an empty or new directory")
     _refused(capsys, ["--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume"],
              r"holds no sweep \(manifest.json is missing\)")
-    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory "
-                                          r"\(it holds a sweep: add --resume to finish it\)"):
+    with pytest.raises(SdeconError, match=r"^output '.*' is not empty; expected an empty or new directory "
+                                          r"\(it holds a sweep: add resume=True, or --resume, to finish it\)$"):
         _sweep(reference.directory)
     # Resuming with other settings would mix two sweeps: refused, naming what differs.
-    with pytest.raises(SdeconError, match=r"holds a different sweep \(seed: 3 there, 4 here\)"):
+    with pytest.raises(SdeconError, match=r"^resume: '.*' holds a different sweep \(seed: 3 there, 4 here\)"):
         _sweep(reference.directory, seed=4, resume=True)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 

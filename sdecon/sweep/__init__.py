@@ -16,7 +16,7 @@ Output directory (all writes atomic: a temporary file moved into place):
 
     manifest.json          what the sweep is: scenario and its values, method, samples, runs,
                            seed, the distributions varied, batch size, index years, sdecon
-                           version, model hash. Written first; --resume checks it.
+                           version, model hash. Written first; resume checks it.
     runs/batch-NNNNN.parquet
                            one row a run: `run` (0-based run number), one column a varied
                            parameter (its value, in the parameter's unit), then one column
@@ -125,13 +125,13 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
     uncertain = _uncertainty(vary, chosen)
     _check_design(method, samples, seed)
-    batch_size = _positive(batch_size, "--batch-size")
+    batch_size = _positive(batch_size, "batch_size")
     index_years = _index_years(list(years))
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise SdeconError(f"executor {executor!r} has no map(fn, iterable); expected a LocalExecutor, "
                           "a DaskExecutor or a pool", argument="executor")
     if output is None or not str(output):
-        raise SdeconError("--output DIR is required: a sweep is written to a directory")
+        raise SdeconError("output is required: a sweep is written to a directory", argument="output")
     directory = Path(output)
     from .. import __version__
     runs = run_count(method, len(uncertain), int(samples))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ..errors import SdeconError
@@ -21,7 +22,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     sweep_parser.add_argument("--method", required=True, choices=METHODS,
                               help="mc (Monte Carlo), lhs (Latin hypercube), sobol (Sobol' indices), "
                                    "morris (elementary effects)")
-    sweep_parser.add_argument("--samples", required=True, type=int, metavar="N",
+    sweep_parser.add_argument("--samples", required=True, type=_whole, metavar="N",
                               help="runs for mc and lhs; base samples for sobol (a power of 2; "
                                    "N (D+2) runs); trajectories for morris (N (D+1) runs)")
     sweep_parser.add_argument("--vary", action="append", metavar='"NAME=LOW:HIGH[:DIST]"',
@@ -31,7 +32,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     sweep_parser.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR",
                               help="a year for the sensitivity indices; repeatable "
                                    f"(default: {' '.join(map(str, INDEX_YEARS))})")
-    sweep_parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="RUNS",
+    sweep_parser.add_argument("--batch-size", type=_whole, default=BATCH_SIZE, metavar="RUNS",
                               help=f"runs a batch (default: {BATCH_SIZE})")
     sweep_parser.add_argument("--workers", type=int, metavar="N",
                               help="local worker processes (default: one a core)")
@@ -45,6 +46,22 @@ def add_parser(commands) -> argparse.ArgumentParser:
                               help="directory to write (new or empty, unless --resume)")
     sweep_parser.set_defaults(handler=handle)
     return sweep_parser
+
+
+def _whole(text: str) -> int:
+    """A whole number, also written as 1e6 or 1_000_000."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not number.is_integer():  # NaN and infinities are not
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; expected a whole number "
+                                         "such as 1024 or 1e6")
+    return int(number)
 
 
 def handle(args) -> None:

@@ -102,26 +102,35 @@ def parse_vary(item: str, scenario_values: Mapping[str, float] | None = None) ->
     name = name.strip()
     parts = [part.strip() for part in spec.split(":")]
     if not sep or not name or len(parts) not in (2, 3):
-        raise SdeconError(f"--vary {item!r} is not of the form {_VARY_FORM}")
-    p = parameter.get(name, "--vary")
+        raise SdeconError(f"vary {item!r} is not of the form {_VARY_FORM}", argument="vary")
+    p = _about_vary(parameter.get, name, "vary")
     if p.fixed:
-        raise SdeconError(f"--vary {item!r}: {p.name} is fixed at {p.default:g} {p.unit}; "
-                          "it cannot be varied")
-    low = p.check(parts[0], f"--vary {item!r}: LOW")
-    high = p.check(parts[1], f"--vary {item!r}: HIGH")
+        raise SdeconError(f"vary {item!r}: {p.name} is fixed at {p.default:g} {p.unit}; "
+                          "it cannot be varied", argument="vary")
+    low = _about_vary(p.check, parts[0], f"vary {item!r}: LOW")
+    high = _about_vary(p.check, parts[1], f"vary {item!r}: HIGH")
     if not low < high:
-        raise SdeconError(f"--vary {item!r}: LOW {low:g} must be below HIGH {high:g}")
+        raise SdeconError(f"vary {item!r}: LOW {low:g} must be below HIGH {high:g}", argument="vary")
     distribution = parts[2].lower() if len(parts) == 3 else "uniform"
     if distribution not in DISTRIBUTIONS:
-        raise SdeconError(f"--vary {item!r}: unknown distribution {parts[2]!r}"
-                          f"{closest(distribution, DISTRIBUTIONS)}; allowed: {', '.join(DISTRIBUTIONS)}")
+        raise SdeconError(f"vary {item!r}: unknown distribution {parts[2]!r}"
+                          f"{closest(distribution, DISTRIBUTIONS)}; allowed: {', '.join(DISTRIBUTIONS)}",
+                          argument="vary")
     if distribution == "loguniform" and low <= 0:
-        raise SdeconError(f"--vary {item!r}: loguniform needs LOW > 0, got {low:g}")
+        raise SdeconError(f"vary {item!r}: loguniform needs LOW > 0, got {low:g}", argument="vary")
     mode = None
     if distribution == "triangular":
         value = (scenario_values or {}).get(p.name, p.default)
         mode = value if low < value < high else (low + high) / 2
     return Uncertain(p.name, low, high, distribution, mode, p.lower, p.upper)
+
+
+def _about_vary(check, *args):
+    """`check(*args)`, its error (whose message starts with the origin in `args`) about `vary`."""
+    try:
+        return check(*args)
+    except SdeconError as error:
+        raise SdeconError(str(error), argument="vary") from None
 
 
 def _uncertainty(vary, scenario) -> list[Uncertain]:
@@ -131,7 +140,8 @@ def _uncertainty(vary, scenario) -> list[Uncertain]:
     for item in vary:
         uncertain = item if isinstance(item, Uncertain) else parse_vary(str(item), scenario.values)
         if uncertain.name in seen:
-            raise SdeconError(f"--vary names {uncertain.name!r} twice; give each parameter once")
+            raise SdeconError(f"vary names {uncertain.name!r} twice; give each parameter once",
+                              argument="vary")
         seen.add(uncertain.name)
         found.append(uncertain)
     return found
@@ -145,19 +155,19 @@ def run_count(method: str, dimensions: int, samples: int) -> int:
 
 def _check_design(method: str, samples, seed) -> None:
     if method not in METHODS:
-        raise SdeconError(f"unknown method {method!r}{closest(str(method), METHODS)}; "
-                          f"allowed: {', '.join(METHODS)}")
+        raise SdeconError(f"method {method!r} is unknown{closest(str(method), METHODS)}; "
+                          f"allowed: {', '.join(METHODS)}", argument="method")
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise SdeconError(f"--samples {samples!r} must be a whole number of at least 2")
+        raise SdeconError(f"samples {samples!r} must be a whole number of at least 2", argument="samples")
     if method == "sobol" and samples & (samples - 1):
         below = 1 << (int(samples).bit_length() - 1)
-        raise SdeconError(f"--samples {samples} for sobol must be a power of 2 (the Sobol' "
-                          f"sequence is balanced only then); try {below} or {2 * below}")
+        raise SdeconError(f"samples {samples} for sobol must be a power of 2 (the Sobol' "
+                          f"sequence is balanced only then); try {below} or {2 * below}", argument="samples")
     if method in ("mc", "lhs") and samples <= 2 * RBD_HARMONICS:
-        raise SdeconError(f"--samples {samples} is too few for {method}: its first-order indices "
-                          f"(RBD-FAST) need at least {2 * RBD_HARMONICS + 1} runs")
+        raise SdeconError(f"samples {samples} is too few for {method}: its first-order indices "
+                          f"(RBD-FAST) need at least {2 * RBD_HARMONICS + 1} runs", argument="samples")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise SdeconError(f"--seed {seed!r} must be a whole number from 0 to 2**63 - 1")
+        raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**63 - 1", argument="seed")
 
 
 def unit_sample(method: str, dimensions: int, samples: int, seed: int = 0) -> np.ndarray:
@@ -205,16 +215,16 @@ def _index_years(years) -> tuple[int, ...]:
     chosen = []
     for year in years:
         if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or int(year) not in saved:
-            raise SdeconError(f"--year {year!r} is not a saved year of the model; allowed: "
-                              f"whole years {saved[0]} to {saved[-1]}")
+            raise SdeconError(f"years {year!r} is not a saved year of the model; allowed: "
+                              f"whole years {saved[0]} to {saved[-1]}", argument="years")
         if int(year) not in chosen:
             chosen.append(int(year))
     if not chosen:
-        raise SdeconError("--year: give at least one year for the indices")
+        raise SdeconError("years: give at least one year for the indices", argument="years")
     return tuple(sorted(chosen))
 
 
-def _positive(value, what: str) -> int:
+def _positive(value, argument: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise SdeconError(f"{what} {value!r} must be a whole number of at least 1")
+        raise SdeconError(f"{argument} {value!r} must be a whole number of at least 1", argument=argument)
     return int(value)

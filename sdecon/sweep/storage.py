@@ -27,7 +27,7 @@ class SweepResult:
     bands: pd.DataFrame
     indices: pd.DataFrame
     computed: int = 0                       # batches computed by this call
-    skipped: int = 0                        # batches found on disk (--resume)
+    skipped: int = 0                        # batches found on disk (resume)
     timings: dict[str, float] = field(default_factory=dict)
 
     def runs(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -54,29 +54,30 @@ def _digest(manifest: dict) -> str:
 def _prepare_directory(directory: Path, manifest: dict, resume: bool) -> bool:
     """Check the output directory; True when it holds this sweep's manifest already."""
     if directory.exists() and not directory.is_dir():
-        raise SdeconError(f"--output {str(directory)!r} is a file; expected a directory")
+        raise SdeconError(f"output {str(directory)!r} is a file; expected a directory", argument="output")
     entries = list(directory.iterdir()) if directory.is_dir() else []
     if not entries:
         return False
     path = directory / _MANIFEST
     if not resume:
-        hint = " (it holds a sweep: add --resume to finish it)" if path.is_file() else ""
-        raise SdeconError(f"--output {str(directory)!r} is not empty; expected an empty or new "
-                          f"directory{hint}")
+        hint = " (it holds a sweep: add resume=True, or --resume, to finish it)" if path.is_file() else ""
+        raise SdeconError(f"output {str(directory)!r} is not empty; expected an empty or new "
+                          f"directory{hint}", argument="output")
     if not path.is_file():
-        raise SdeconError(f"--resume: {str(directory)!r} is not empty and holds no sweep "
-                          f"({_MANIFEST} is missing); expected a directory of an earlier sweep")
+        raise SdeconError(f"resume: {str(directory)!r} is not empty and holds no sweep "
+                          f"({_MANIFEST} is missing); expected a directory of an earlier sweep",
+                          argument="resume")
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SdeconError(f"--resume: cannot read {str(path)!r}: {error}") from None
+        raise SdeconError(f"resume: cannot read {str(path)!r}: {error}", argument="resume") from None
     if found != manifest:
         keys = [k for k in manifest if found.get(k) != manifest[k]] + \
                [k for k in found if k not in manifest]
         key = keys[0]
-        raise SdeconError(f"--resume: {str(directory)!r} holds a different sweep ({key}: "
+        raise SdeconError(f"resume: {str(directory)!r} holds a different sweep ({key}: "
                           f"{_short(found.get(key))} there, {_short(manifest.get(key))} here); "
-                          "expected the same settings, or use another --output")
+                          "expected the same settings, or another output", argument="resume")
     return True
 
 
@@ -98,8 +99,8 @@ def _finished_batches(directory: Path, batches: int, digest: str) -> set[int]:
         except (OSError, ValueError):
             continue  # unreadable: compute it again
         if metadata.get(b"sdecon.sweep") != digest.encode():
-            raise SdeconError(f"--resume: {str(path)!r} belongs to a different sweep; "
-                              "expected only this sweep's batches in the directory")
+            raise SdeconError(f"resume: {str(path)!r} belongs to a different sweep; "
+                              "expected only this sweep's batches in the directory", argument="resume")
         if sketch.is_file():
             done.add(index)
     return done
@@ -194,5 +195,5 @@ def load(directory: str | Path) -> SweepResult:
         on_disk = sum(p.is_file() for p in _batch_files(directory, "runs", manifest.get("batches", 0)))
         raise SdeconError(f"the sweep in {str(directory)!r} is not finished ({on_disk} of "
                           f"{manifest.get('batches')} batches on disk); finish it by running the "
-                          "same 'sdecon sweep' command with --resume")
+                          "same sweep again with resume=True (or --resume)")
     return SweepResult(directory, manifest, pd.read_parquet(summaries[0]), pd.read_parquet(summaries[1]))
