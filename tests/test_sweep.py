@@ -1,5 +1,6 @@
 """Sweeps: SALib sampling and indices (checked on Ishigami), streamed percentile bands, batches
-written one by one, resume after a kill, and a Dask cluster giving the local results."""
+written one by one, resume after a kill, faults (a killed parent, two writers, too little
+memory, a full disk), and a Dask cluster giving the local results."""
 import math
 import os
 import re
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,6 @@ VARY = ["Hardware Growth Rate=0.2:0.6", "Elasticity of Substitution=0.5:2:triang
 SETTINGS = ["--scenario", "baseline", "--method", "sobol", "--samples", "16", "--seed", "3",
             *[arg for item in VARY for arg in ("--vary", item)]]
 SUMMARIES = ("summary_bands.csv", "indices.csv")
-
 
 
 def _command(capsys, *argv):
@@ -365,6 +366,7 @@ def test_a_sweep_writes_its_documented_files(reference):
     pd.testing.assert_frame_equal(again.indices, reference.indices)
 
 
+
 def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, reference):
     alone = _sweep(tmp_path / "alone", workers=1)
     _same_files(alone.directory, reference.directory,
@@ -442,6 +444,61 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     # The results equal the uninterrupted sweep's (whose batches were twice as large).
     _same_files(output, reference.directory)
     pd.testing.assert_frame_equal(sweep.load(output).runs(), reference.runs())
+
+
+# --------------------------------------------------------------------------------------
+# Faults: a killed parent
+# --------------------------------------------------------------------------------------
+
+
+def _state(pid):
+    """The process's state letter from /proc (R, S, Z, ...), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid):
+    """Living processes whose parent is `pid`, from /proc/*/stat."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(ppid) == pid and state not in "ZX":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_local_workers_die_with_their_parent_even_by_sigkill(tmp_path):
+    argv = ["sweep", "--method", "mc", "--samples", "4000", "--batch-size", "250", "--workers", "2",
+            "--no-figures", "--output", str(tmp_path / "s")]
+    parent = subprocess.Popen([sys.executable, "-m", "sdecon.cli", *argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:
+            assert parent.poll() is None, "the sweep ended before its workers were seen"
+            assert time.monotonic() < deadline, "no two workers within 120 s"
+            time.sleep(0.05)
+            workers = _children(parent.pid)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while (alive := [pid for pid in workers if _state(pid) not in (None, "Z", "X")]) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive, f"workers {alive} outlived their parent by 5 s"
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in workers:  # only if the assertion failed: leave no orphan behind
+            if _state(pid) not in (None, "Z", "X"):
+                os.kill(pid, signal.SIGKILL)
 
 
 # Last: a Dask client leaves threads behind, and the local executor forks.

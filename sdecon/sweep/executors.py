@@ -6,16 +6,20 @@ as they finish, with at most two items in flight a worker, so what waits stays b
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import SdeconError
 from .design import _positive
 
 _END = object()  # what next() gives when the items are used up
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class LocalExecutor:
@@ -53,8 +57,9 @@ class LocalExecutor:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            # Forked by this thread (as submit does for fork), which the workers die with.
             self._pool = ProcessPoolExecutor(min(self.workers, known), mp_context=context,
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(os.getpid(),))
         pending: set = set()
         try:
             while True:
@@ -95,10 +100,31 @@ class LocalExecutor:
         self.close()
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     from .. import engine
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends us
     engine.THREADS = 1  # the processes already use every core
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this process when `parent` dies, even by SIGKILL, which leaves it no time to end
+    us: the kernel's parent-death signal on Linux, elsewhere a thread watching for a new parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        signalled = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+    except (AttributeError, OSError):  # not Linux
+        signalled = False
+    if os.getppid() != parent:  # it died before the signal was set
+        os._exit(1)
+    if not signalled:
+        threading.Thread(target=_watch, args=(parent,), name="sdecon-parent-watch", daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 class DaskExecutor:
