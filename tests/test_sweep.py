@@ -1,6 +1,8 @@
 """Sweeps: SALib sampling and indices (checked on Ishigami), streamed percentile bands, batches
 written one by one, resume after a kill, faults (a killed parent, two writers, too little
 memory, a full disk), and a Dask cluster giving the local results."""
+import errno
+import fcntl
 import math
 import os
 import re
@@ -447,7 +449,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
 
 
 # --------------------------------------------------------------------------------------
-# Faults: a killed parent
+# Faults: a killed parent, two writers, too little memory, a full disk, stale temporaries
 # --------------------------------------------------------------------------------------
 
 
@@ -499,6 +501,106 @@ def test_local_workers_die_with_their_parent_even_by_sigkill(tmp_path):
         for pid in workers:  # only if the assertion failed: leave no orphan behind
             if _state(pid) not in (None, "Z", "X"):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_sweep_directory_is_locked_while_a_sweep_writes_it(tmp_path, capsys, reference):
+    out = tmp_path / "s"
+    out.mkdir()
+    with open(out / "sweep.lock", "w") as held:  # another sweep writing `out`
+        fcntl.flock(held, fcntl.LOCK_EX)
+        message = (f"output {str(out)!r} is being written by another sweep (it holds sweep.lock); "
+                   "wait for that one to end, or choose another output")
+        with pytest.raises(SdeconError, match=f"^{re.escape(message)}$") as error:
+            _sweep(out)
+        assert error.value.argument == "output"
+        _refused(capsys, [*SETTINGS, "--output", str(out)], f"^sdecon: error: --{re.escape(message)}$")
+    assert os.listdir(out) == ["sweep.lock"]  # nothing written
+    # Held for the whole sweep, released at its end though its forked workers live on.
+    with sweep.LocalExecutor(2) as executor:
+        result = _sweep(out, executor=executor)
+        with open(out / "sweep.lock") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _same_files(result.directory, reference.directory)
+
+
+def test_a_design_larger_than_the_memory_is_refused_before_any_work(tmp_path, capsys):
+    expected = (r"samples 1,000,000,000 needs about [\d,]+ GiB for the mc design over 61 parameters; this "
+                r"machine has [\d.,]+ GiB available; lower samples or vary fewer parameters$")
+    with pytest.raises(SdeconError, match="^" + expected) as error:
+        sweep.sweep(method="mc", samples=10**9, output=tmp_path / "a")
+    assert error.value.argument == "samples"
+    size = float(re.search(r"about ([\d,]+) GiB", str(error.value))[1].replace(",", ""))
+    assert 450 < size < 600  # 10**9 runs x 61 parameters x 8 bytes, and the analysis
+    # "1e9" on the command line is 10**9, refused the same way (it was a traceback).
+    _refused(capsys, ["--method", "mc", "--samples", "1e9", "--output", str(tmp_path / "b")],
+             "^sdecon: error: --" + expected)
+    # One parameter: morris's bootstrap of N trajectories is what does not fit.
+    _refused(capsys, ["--method", "morris", "--samples", "1e8", "--vary", VARY[0], "--output", str(tmp_path / "c")],
+             r"^sdecon: error: --samples 100,000,000 needs about [\d,]+ GiB for the morris design over 1 "
+             r"parameter; this machine has [\d.,]+ GiB available; lower samples$")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_full_disk_leaves_a_directory_that_runs_again_or_resumes(tmp_path, monkeypatch, reference):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # Full before the manifest: the folders left count as empty, for a new sweep or a resume.
+    for resume in (False, True):
+        out = tmp_path / f"early-{resume}"
+        with monkeypatch.context() as patch:
+            patch.setattr(Path, "write_text", full)
+            with pytest.raises(SdeconError, match=r"cannot write '.*manifest.json': No space left on device$"):
+                _sweep(out, workers=1)
+        assert sorted(p.name for p in out.iterdir()) == ["runs", "sketches", "sweep.lock"]
+        assert _sweep(out, workers=1, resume=resume).computed == 4
+        _same_files(out, reference.directory)
+    # Full after the first batch: the manifest is there, the sweep resumes.
+    import pyarrow.parquet as pq
+    write_table, calls = pq.write_table, []
+
+    def fills_up(*args, **kwargs):
+        calls.append(1)
+        return write_table(*args, **kwargs) if len(calls) <= 2 else full()  # batch 0: sketch, runs
+
+    out = tmp_path / "late"
+    with monkeypatch.context() as patch:
+        patch.setattr(pq, "write_table", fills_up)
+        with pytest.raises(SdeconError, match=r"cannot write '.*batch-00001.parquet': No space left on device$"):
+            _sweep(out, workers=1)
+    assert os.listdir(out / "runs") == ["batch-00000.parquet"]
+    with pytest.raises(SdeconError, match=r"it holds a sweep: add resume=True, or --resume, to finish it"):
+        _sweep(out, workers=1)
+    result = _sweep(out, workers=1, resume=True)
+    assert (result.computed, result.skipped) == (3, 1)
+    _same_files(out, reference.directory)
+
+
+def test_stale_temporaries_are_removed_on_the_next_run_or_resume(tmp_path, reference):
+    import shutil
+    # A sweep killed while writing its manifest, then one killed while writing batch 2.
+    early = tmp_path / "early"
+    (early / "runs").mkdir(parents=True)
+    (early / ".manifest.json.k3x_9qa1.json").write_text("{")
+    (early / "runs" / ".batch-00000.parquet.0a1b2c3d.parquet").write_bytes(b"PAR1")
+    late = tmp_path / "late"
+    shutil.copytree(reference.directory, late)
+    for name in ("summary_bands.parquet", "indices.parquet", "runs/batch-00002.parquet"):
+        (late / name).unlink()
+    (late / "runs" / ".batch-00002.parquet.zz_99aa0.parquet").write_bytes(b"PAR1")
+    (late / "sketches" / ".batch-00003.parquet.abcdefgh.parquet").write_bytes(b"PAR1")
+    _sweep(early)
+    assert _sweep(late, resume=True).computed == 1
+    for out in (early, late):
+        assert not [p for p in out.rglob(".*")]
+        _same_files(out, reference.directory)
+    # A dot file that is not sdecon's is the user's: the directory is not empty, and it stays.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / ".notes").write_text("mine")
+    with pytest.raises(SdeconError, match=r"^output '.*' is not empty; expected an empty or new directory$"):
+        _sweep(mine)
+    assert (mine / ".notes").read_text() == "mine"
 
 
 # Last: a Dask client leaves threads behind, and the local executor forks.

@@ -41,7 +41,6 @@ docs/sweep.md describes methods, distributions, the default uncertainty set and 
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -55,26 +54,24 @@ from ..errors import SdeconError
 from ..model import PUBLIC_VARIABLES
 from .batches import _compute_batch, _output_name, _Result, _Task
 from .command import add_parser, handle
-from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, Uncertain, _check_design,
-                     _index_years, _positive, _saved_years, _uncertainty, default_uncertainty,
-                     parse_vary, run_count, sample, transform, unit_sample)
+from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, OUTPUT_VALUES, Uncertain,
+                     _check_design, _check_memory, _index_years, _positive, _saved_years, _uncertainty,
+                     default_uncertainty, parse_vary, run_count, sample, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
 from .figures import HEADLINE, fan_chart, tornado
 from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
                       rbd_fast)
 from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
-from .storage import (_FORMAT, _MANIFEST, SweepResult, _batch_files, _digest, _finished_batches,
-                      _prepare_directory, _remove_temporaries, _write_batch, _write_summaries, load)
+from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
+                      _writing, load)
 
 __all__ = [
-    "BATCH_SIZE", "DISTRIBUTIONS", "DaskExecutor", "GAMMA", "HEADLINE", "INDEX_YEARS", "LocalExecutor", "METHODS", "MORRIS_LEVELS",
+    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
-    "RESAMPLES", "Sketch", "SweepResult", "Uncertain", "add_parser", "default_uncertainty",
-    "fan_chart", "handle", "indices", "load", "parse_vary", "rbd_fast", "run_count", "sample",
-    "sweep", "tornado", "transform", "unit_sample",
+    "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain", "add_parser",
+    "default_uncertainty", "fan_chart", "handle", "indices", "load", "parse_vary",
+    "rbd_fast", "run_count", "sample", "sweep", "tornado", "transform", "unit_sample",
 ]
-
-_OUTPUT_VALUES = 8_000_000  # index outputs held at once for the analysis (64 MB)
 
 
 def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sobol", samples: int = 1024,
@@ -127,6 +124,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     _check_design(method, samples, seed)
     batch_size = _positive(batch_size, "batch_size")
     index_years = _index_years(list(years))
+    _check_memory(method, len(uncertain), samples, len(PUBLIC_VARIABLES) * len(index_years))
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise SdeconError(f"executor {executor!r} has no map(fn, iterable); expected a LocalExecutor, "
                           "a DaskExecutor or a pool", argument="executor")
@@ -146,41 +144,29 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
         "relative_accuracy": RELATIVE_ACCURACY,
     }
     digest = _digest(manifest)
-    resuming = _prepare_directory(directory, manifest, resume)
     owned = executor is None
     executor = LocalExecutor() if owned else executor
     try:
-        return _sweep(directory, manifest, digest, resuming, chosen, uncertain, executor, figures,
-                      progress, log, timings, clock)
+        with _writing(directory, manifest, digest, resume) as done:
+            return _sweep(directory, manifest, digest, done, chosen, uncertain, executor, figures,
+                          progress, log, timings, clock)
     finally:
         if owned:
             executor.close()
 
 
-def _sweep(directory, manifest, digest, resuming, chosen, uncertain, executor, figures, progress, log,
+def _sweep(directory, manifest, digest, done, chosen, uncertain, executor, figures, progress, log,
            timings, clock) -> SweepResult:
     method, samples, seed = manifest["method"], manifest["samples"], manifest["seed"]
     runs, batches, batch_size = manifest["runs"], manifest["batches"], manifest["batch_size"]
     index_years = tuple(manifest["index_years"])
-    unit = unit_sample(method, len(uncertain), samples, seed)
-    names = [u.name for u in uncertain]
-    try:
-        for folder in (directory, directory / "runs", directory / "sketches"):
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}") from None
-    if resuming:
-        _remove_temporaries(directory)
-        done = _finished_batches(directory, batches, digest)
-    else:
-        from ..output import write_all
-        text = json.dumps(manifest, indent=2) + "\n"
-        write_all([(directory / _MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))])
-        done = set()
+    resuming, done = done is not None, done or set()
     todo = [i for i in range(batches) if i not in done]
     log(f"sweep: {runs:,} runs ({method}, {_plural(len(uncertain), 'parameter')}, seed {seed}) in "
         f"{_plural(batches, 'batch')} of up to {batch_size:,}"
         + (f"; {len(done)} already on disk" if resuming else ""))
+    unit = unit_sample(method, len(uncertain), samples, seed)  # after the log: a large one takes a while
+    names = [u.name for u in uncertain]
     base = {k: v for k, v in chosen.values.items() if k not in names}
     timings["prepare"] = time.perf_counter() - clock
 
@@ -265,7 +251,7 @@ def _summaries(directory: Path, manifest: dict, uncertain: Sequence[Uncertain], 
     outputs = [_output_name(v, y) for v in variables for y in manifest["index_years"]]
     names = [u.name for u in uncertain]
     frames = []
-    group = max(1, _OUTPUT_VALUES // manifest["runs"])  # outputs read at once: memory bounded
+    group = max(1, OUTPUT_VALUES // manifest["runs"])  # outputs read at once: memory bounded
     for first in range(0, len(outputs), group):
         chosen = outputs[first:first + group]
         parts = [pd.read_parquet(f, columns=chosen) for f in files]

@@ -3,6 +3,7 @@ of a design's settings."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -10,12 +11,13 @@ import numpy as np
 
 from .. import model, parameter
 from ..errors import SdeconError, closest
-from .indices import MORRIS_LEVELS, RBD_HARMONICS, _problem
+from .indices import MORRIS_LEVELS, RBD_HARMONICS, RESAMPLES, _problem
 
 METHODS = ("mc", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular")
 BATCH_SIZE = 5000               # runs a batch: efficient for the engine, ~20 MB of series
 INDEX_YEARS = (2030, 2040, 2050)
+OUTPUT_VALUES = 8_000_000       # index outputs held at once for the analysis (64 MB)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,53 @@ def _check_design(method: str, samples, seed) -> None:
                           f"(RBD-FAST) need at least {2 * RBD_HARMONICS + 1} runs", argument="samples")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**63 - 1", argument="seed")
+
+
+def _memory_needed(method: str, dimensions: int, samples: int, outputs: int) -> int:
+    """Bytes the sweep's parent needs at its peak, about: drawing the design, or holding it
+    while the index analysis holds its outputs. The coefficients are peaks measured on
+    SALib 1.6 (tracemalloc and the resident size)."""
+    runs = run_count(method, dimensions, samples)
+    unit = 8 * runs * dimensions
+    drawing = {"mc": unit,
+               "lhs": 3 * unit + 200 * runs,           # SALib's latin: a small array a run
+               "sobol": unit + 16 * samples * dimensions,  # and the base sequence
+               "morris": 2 * unit + 170 * samples}[method]
+    held = 8 * runs * min(outputs, max(1, OUTPUT_VALUES // runs))  # outputs read at once
+    analysis = {"mc": 4 * held, "lhs": 4 * held,       # RBD-FAST's reordered copies
+                "sobol": 2 * held + 8 * 8 * RESAMPLES * samples,   # bootstrap: N x RESAMPLES arrays
+                "morris": 2 * held + 3 * 8 * RESAMPLES * samples}[method]
+    return max(drawing, unit + analysis)
+
+
+def _available_memory() -> int | None:
+    """Bytes this machine can still give without swapping, or None when it does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(method: str, dimensions: int, samples: int, outputs: int) -> None:
+    """Refuse a design larger than this machine's available memory, before any work."""
+    needed, available = _memory_needed(method, dimensions, samples, outputs), _available_memory()
+    if available is not None and needed > available:
+        raise SdeconError(f"samples {samples:,} needs about {_gib(needed)} for the {method} design over "
+                          f"{dimensions} parameter{'s' if dimensions != 1 else ''}; this machine has "
+                          f"{_gib(available)} available; lower samples"
+                          + (" or vary fewer parameters" if dimensions > 1 else ""), argument="samples")
+
+
+def _gib(size: int) -> str:
+    gib = size / 2**30
+    return f"{gib:,.0f} GiB" if gib >= 10 else f"{gib:.1f} GiB"
 
 
 def unit_sample(method: str, dimensions: int, samples: int, seed: int = 0) -> np.ndarray:

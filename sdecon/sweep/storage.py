@@ -1,10 +1,13 @@
 """The sweep's directory: manifest, batch files, resume, and reading a finished sweep back."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,10 @@ from .figures import HEADLINE, fan_chart, tornado
 
 _MANIFEST = "manifest.json"
 _FORMAT = 1                          # version of the directory layout
+_LOCK = "sweep.lock"                 # flock-ed while a sweep writes the directory
+_FOLDERS = ("runs", "sketches", "figures")
+# output.write_all's temporary files: ".NAME.XXXXXXXX.SUFFIX" (mkstemp's 8 random characters)
+_TEMPORARY = re.compile(r"\.(?P<name>.+(?P<suffix>\.[a-z]+))\.[a-z0-9_]{8}(?P=suffix)")
 
 
 @dataclass
@@ -51,22 +58,25 @@ def _digest(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
 
 
-def _prepare_directory(directory: Path, manifest: dict, resume: bool) -> bool:
-    """Check the output directory; True when it holds this sweep's manifest already."""
+def _check_directory(directory: Path, manifest: dict, resume: bool) -> bool:
+    """Refuse an output directory this sweep may not write; True when it holds this sweep
+    already. What a sweep leaves when it fails before its manifest (the lock, empty
+    folders, temporaries: a full disk does) counts as nothing."""
     if directory.exists() and not directory.is_dir():
         raise SdeconError(f"output {str(directory)!r} is a file; expected a directory", argument="output")
-    entries = list(directory.iterdir()) if directory.is_dir() else []
-    if not entries:
-        return False
     path = directory / _MANIFEST
-    if not resume:
-        hint = " (it holds a sweep: add resume=True, or --resume, to finish it)" if path.is_file() else ""
-        raise SdeconError(f"output {str(directory)!r} is not empty; expected an empty or new "
-                          f"directory{hint}", argument="output")
     if not path.is_file():
-        raise SdeconError(f"resume: {str(directory)!r} is not empty and holds no sweep "
-                          f"({_MANIFEST} is missing); expected a directory of an earlier sweep",
-                          argument="resume")
+        if not directory.is_dir() or all(_is_scaffolding(p) for p in directory.iterdir()):
+            return False
+        if resume:
+            raise SdeconError(f"resume: {str(directory)!r} is not empty and holds no sweep "
+                              f"({_MANIFEST} is missing); expected a directory of an earlier sweep",
+                              argument="resume")
+        raise SdeconError(f"output {str(directory)!r} is not empty; expected an empty or new directory",
+                          argument="output")
+    if not resume:
+        raise SdeconError(f"output {str(directory)!r} is not empty; expected an empty or new directory "
+                          "(it holds a sweep: add resume=True, or --resume, to finish it)", argument="output")
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -79,6 +89,43 @@ def _prepare_directory(directory: Path, manifest: dict, resume: bool) -> bool:
                           f"{_short(found.get(key))} there, {_short(manifest.get(key))} here); "
                           "expected the same settings, or another output", argument="resume")
     return True
+
+
+@contextmanager
+def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iterator[set[int] | None]:
+    """The output directory held for this sweep: checked, locked until the sweep ends (two
+    sweeps writing one directory would mix their batches), cleared of temporaries, its
+    manifest written. Yields the batches on disk already, or None for a new sweep."""
+    from ..output import write_all
+    _check_directory(directory, manifest, resume)  # before writing anything
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = os.open(directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}") from None
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SdeconError(f"output {str(directory)!r} is being written by another sweep (it holds "
+                              f"{_LOCK}); wait for that one to end, or choose another output",
+                              argument="output") from None
+        resuming = _check_directory(directory, manifest, resume)  # the other may have written meanwhile
+        _remove_temporaries(directory)
+        try:
+            for folder in ("runs", "sketches"):
+                (directory / folder).mkdir(exist_ok=True)
+        except OSError as error:
+            raise SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}") from None
+        if resuming:
+            yield _finished_batches(directory, manifest["batches"], digest)
+        else:
+            text = json.dumps(manifest, indent=2) + "\n"
+            write_all([(directory / _MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))])
+            yield None
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)  # also for the workers forked meanwhile, which share it
+        os.close(lock)
 
 
 def _short(value) -> str:
@@ -106,12 +153,23 @@ def _finished_batches(directory: Path, batches: int, digest: str) -> set[int]:
     return done
 
 
+def _is_temporary(path: Path) -> bool:
+    return path.is_file() and _TEMPORARY.fullmatch(path.name) is not None
+
+
+def _is_scaffolding(path: Path) -> bool:
+    """sdecon's own and holding no result: the lock, a temporary, a folder of temporaries."""
+    if path.is_dir():
+        return path.name in _FOLDERS and all(_is_temporary(p) for p in path.iterdir())
+    return path.name == _LOCK or _is_temporary(path)
+
+
 def _remove_temporaries(directory: Path) -> None:
     """Temporary files of writes cut short (a killed sweep leaves them)."""
-    for folder in (directory, directory / "runs", directory / "sketches", directory / "figures"):
+    for folder in (directory, *(directory / name for name in _FOLDERS)):
         if folder.is_dir():
-            for path in folder.glob(".*"):
-                if path.is_file():
+            for path in folder.iterdir():
+                if _is_temporary(path):
                     path.unlink(missing_ok=True)
 
 
