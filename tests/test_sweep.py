@@ -363,10 +363,21 @@ def test_a_sweep_writes_its_documented_files(reference):
     assert "tornado.png" in pngs and "fan-compute-spending-share-of-gdp.png" in pngs
     assert len(pngs) == len(sdecon.PUBLIC_VARIABLES) + 1
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in reference.figures)
-    again = sweep.load(d)
+    again = sweep.load(d)  # the old name, which sdecon.report uses
     pd.testing.assert_frame_equal(again.bands, reference.bands)
     pd.testing.assert_frame_equal(again.indices, reference.indices)
 
+
+def test_a_saved_sweep_loads_back_equal_to_what_sweep_returned(reference):
+    again = sweep.load_sweep(reference.directory)
+    assert isinstance(again, sweep.SweepResult) and again.directory == reference.directory
+    assert again.manifest == reference.manifest
+    pd.testing.assert_frame_equal(again.bands, reference.bands, check_exact=True)
+    pd.testing.assert_frame_equal(again.indices, reference.indices, check_exact=True)
+    pd.testing.assert_frame_equal(again.runs(), reference.runs(), check_exact=True)
+    columns = ["Cost of Capital", "GDP@2050"]
+    pd.testing.assert_frame_equal(again.runs(columns), reference.runs()[["run", *columns]])
+    assert again.figures == reference.figures and len(again.figures) == len(sdecon.PUBLIC_VARIABLES) + 1
 
 
 def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, reference):
@@ -384,7 +395,7 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
                          "--output", str(tmp_path / "s"))
     assert code == 0, err
     assert "sweep: 64 runs (mc" in err and "wrote" in err and "(computed 1 batch)" in err
-    result = sweep.load(tmp_path / "s")
+    result = sweep.load_sweep(tmp_path / "s")
     assert result.manifest["default_set"] is True
     assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweep.default_uncertainty()]
     assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
@@ -409,7 +420,7 @@ def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
     shutil.copytree(reference.directory, tmp_path / "s")
     (tmp_path / "s" / "indices.parquet").unlink()
     with pytest.raises(SdeconError, match=r"is not finished \(4 of 4 batches on disk\).*--resume"):
-        sweep.load(tmp_path / "s")
+        sweep.load_sweep(tmp_path / "s")
 
 
 def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_path, reference, capsys):
@@ -431,7 +442,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     finished = {p.name: p.stat() for p in (output / "runs").glob("batch-*.parquet")}
     assert 1 <= len(finished) < 8
     with pytest.raises(SdeconError, match="is not finished"):
-        sweep.load(output)
+        sweep.load_sweep(output)
 
     code, err = _command(capsys, *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures",
                          "--resume", "--output", str(output))
@@ -445,7 +456,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     assert not [p for p in output.rglob(".*")]
     # The results equal the uninterrupted sweep's (whose batches were twice as large).
     _same_files(output, reference.directory)
-    pd.testing.assert_frame_equal(sweep.load(output).runs(), reference.runs())
+    pd.testing.assert_frame_equal(sweep.load_sweep(output).runs(), reference.runs())
 
 
 # --------------------------------------------------------------------------------------

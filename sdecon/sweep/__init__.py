@@ -2,7 +2,7 @@
 
     sdecon sweep --scenario baseline --method sobol --samples 1024 --output sweeps/baseline
     sdecon.sweep.sweep("baseline", method="sobol", samples=1024, output="sweeps/baseline")
-    sdecon.sweep.load("sweeps/baseline")          # a finished sweep: bands, indices, runs
+    sdecon.sweep.load_sweep("sweeps/baseline")    # a finished sweep: bands, indices, runs
 
 Samples come from SALib (Monte Carlo from numpy), in the unit hypercube; each parameter's
 distribution turns them into values by its inverse CDF, so every method supports every
@@ -63,13 +63,15 @@ from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMP
                       rbd_fast)
 from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
 from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
-                      _writing, load)
+                      _writing, load_sweep)
+
+load = load_sweep  # the name sdecon.report and sdecon.checks use
 
 __all__ = [
     "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
     "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain", "add_parser",
-    "default_uncertainty", "fan_chart", "handle", "indices", "load", "parse_vary",
+    "default_uncertainty", "fan_chart", "handle", "indices", "load", "load_sweep", "parse_vary",
     "rbd_fast", "run_count", "sample", "sweep", "tornado", "transform", "unit_sample",
 ]
 

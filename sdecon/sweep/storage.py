@@ -234,8 +234,19 @@ def _write_summaries(directory: Path, manifest: dict, bands: pd.DataFrame, index
             plotting.plt.close(figure)
 
 
-def load(directory: str | Path) -> SweepResult:
-    """A finished sweep read from its directory: manifest, bands, indices (runs on demand)."""
+def load_sweep(directory: str | Path) -> SweepResult:
+    """A finished sweep read from its directory.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Written by `sweep` (or ``sdecon sweep``).
+
+    Returns
+    -------
+    SweepResult
+        Its manifest, bands and indices; the runs are read on demand (`SweepResult.runs`).
+    """
     directory = Path(directory)
     path = directory / _MANIFEST
     if not path.is_file():
