@@ -12,11 +12,15 @@ Each finished batch is written at once, so an interrupted sweep resumes where it
 and the summaries stream: percentile bands come from mergeable histograms, never from all
 runs' time series held at once.
 
-Output directory (all writes atomic: a temporary file moved into place):
+Output directory (all writes atomic: a temporary file moved into place; the temporaries of a
+killed sweep are removed by the next one; a directory holding no manifest and nothing but
+what a sweep that failed early leaves, empty folders, temporaries and the lock, counts as empty):
 
     manifest.json          what the sweep is: scenario and its values, method, samples, runs,
                            seed, the distributions varied, batch size, index years, sdecon
                            version, model hash. Written first; resume checks it.
+    sweep.lock             empty; locked (flock) while a sweep writes the directory, so that
+                           a second sweep is refused rather than mixed in.
     runs/batch-NNNNN.parquet
                            one row a run: `run` (0-based run number), one column a varied
                            parameter (its value, in the parameter's unit), then one column
@@ -117,6 +121,13 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     -------
     SweepResult
         The same arguments give the same files, whatever the executor.
+
+    Raises
+    ------
+    SdeconError
+        One line naming the argument, before any work: a bad value, a design that needs more
+        memory than the machine has available, an output directory that is not empty (or,
+        with `resume`, holds another sweep) or that another sweep is writing.
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -149,20 +160,20 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     owned = executor is None
     executor = LocalExecutor() if owned else executor
     try:
-        with _writing(directory, manifest, digest, resume) as done:
-            return _sweep(directory, manifest, digest, done, chosen, uncertain, executor, figures,
+        with _writing(directory, manifest, digest, resume) as on_disk:
+            return _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures,
                           progress, log, timings, clock)
     finally:
         if owned:
             executor.close()
 
 
-def _sweep(directory, manifest, digest, done, chosen, uncertain, executor, figures, progress, log,
+def _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures, progress, log,
            timings, clock) -> SweepResult:
     method, samples, seed = manifest["method"], manifest["samples"], manifest["seed"]
     runs, batches, batch_size = manifest["runs"], manifest["batches"], manifest["batch_size"]
     index_years = tuple(manifest["index_years"])
-    resuming, done = done is not None, done or set()
+    resuming, done = on_disk is not None, on_disk or set()
     todo = [i for i in range(batches) if i not in done]
     log(f"sweep: {runs:,} runs ({method}, {_plural(len(uncertain), 'parameter')}, seed {seed}) in "
         f"{_plural(batches, 'batch')} of up to {batch_size:,}"

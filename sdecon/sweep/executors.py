@@ -34,7 +34,8 @@ class LocalExecutor:
 
     The processes start at the first `map` with more than one item (no more of them than
     it has items) and last until `close`; use the executor as a context manager, or pass
-    none to `sweep`, which then makes one and closes it.
+    none to `sweep`, which then makes one and closes it. They end when this process dies,
+    even by SIGKILL.
     """
 
     def __init__(self, workers: int | None = None):
@@ -57,7 +58,8 @@ class LocalExecutor:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            # Forked by this thread (as submit does for fork), which the workers die with.
+            # With fork, the first submit starts every worker from this thread, and
+            # PR_SET_PDEATHSIG ends them when this thread ends.
             self._pool = ProcessPoolExecutor(min(self.workers, known), mp_context=context,
                                              initializer=_worker_init, initargs=(os.getpid(),))
         pending: set = set()

@@ -28,13 +28,26 @@ _TEMPORARY = re.compile(r"\.(?P<name>.+(?P<suffix>\.[a-z]+))\.[a-z0-9_]{8}(?P=su
 
 @dataclass
 class SweepResult:
-    """A finished sweep: its directory, manifest, percentile bands and indices."""
+    """A finished sweep.
+
+    Attributes
+    ----------
+    directory : Path
+    manifest : dict
+        The contents of manifest.json.
+    bands, indices : DataFrame
+        summary_bands and indices, as in their files.
+    computed, skipped : int
+        Batches computed by this call, and found on disk (resume).
+    timings : dict
+        Seconds spent by step, for the call that computed the sweep.
+    """
     directory: Path
     manifest: dict
     bands: pd.DataFrame
     indices: pd.DataFrame
-    computed: int = 0                       # batches computed by this call
-    skipped: int = 0                        # batches found on disk (resume)
+    computed: int = 0
+    skipped: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     def runs(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -102,7 +115,7 @@ def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iter
         directory.mkdir(parents=True, exist_ok=True)
         lock = os.open(directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
-        raise SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}") from None
+        raise _cannot_write(directory, error) from None
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,7 +129,7 @@ def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iter
             for folder in ("runs", "sketches"):
                 (directory / folder).mkdir(exist_ok=True)
         except OSError as error:
-            raise SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}") from None
+            raise _cannot_write(directory, error) from None
         if resuming:
             yield _finished_batches(directory, manifest["batches"], digest)
         else:
@@ -126,6 +139,10 @@ def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iter
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)  # also for the workers forked meanwhile, which share it
         os.close(lock)
+
+
+def _cannot_write(directory: Path, error: OSError) -> SdeconError:
+    return SdeconError(f"cannot write {str(directory)!r}: {error.strerror or error}")
 
 
 def _short(value) -> str:
