@@ -390,6 +390,15 @@ def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, 
     assert (other.directory / "indices.csv").read_bytes() != (alone.directory / "indices.csv").read_bytes()
 
 
+def test_any_pool_with_map_runs_a_sweep(tmp_path, reference):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        result = _sweep(tmp_path / "threads", executor=pool)
+    assert result.computed == 4
+    _same_files(result.directory, reference.directory,
+                [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])
+
+
 def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     code, err = _command(capsys, "--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
                          "--output", str(tmp_path / "s"))
