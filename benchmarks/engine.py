@@ -75,7 +75,7 @@ def main() -> int:
         subprocess.run(command, check=True, capture_output=True)
         whole = time.perf_counter() - clock
         # The same sweep in this process, for where its time goes.
-        timings = sweep.sweep("baseline", "mc", args.runs, output=os.path.join(folder, "again"),
+        timings = sweep.sweep("baseline", method="mc", samples=args.runs, output=os.path.join(folder, "again"),
                               figures=False, progress=False).timings
 
     print(f"sdecon {sdecon.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "

@@ -1,11 +1,16 @@
 """Sweeps: SALib sampling and indices (checked on Ishigami), streamed percentile bands, batches
-written one by one, resume after a kill, and a Dask cluster giving the local results."""
+written one by one, resume after a kill, faults (a killed parent, two writers, too little
+memory, a full disk), and a Dask cluster giving the local results."""
+import errno
+import fcntl
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,31 +29,27 @@ SETTINGS = ["--scenario", "baseline", "--method", "sobol", "--samples", "16", "-
             *[arg for item in VARY for arg in ("--vary", item)]]
 SUMMARIES = ("summary_bands.csv", "indices.csv")
 
-# The command line as cli.main will run it once `sweep` is registered there.
-CHILD = """
-import sys
-from sdecon import cli, sweep
-parser = cli._Parser(prog="sdecon")
-sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
-args = parser.parse_args(sys.argv[1:])
-args.handler(args)
-"""
+
+def _command(capsys, *argv):
+    """`sdecon sweep ARGV` through the command line: its exit code and stderr."""
+    code = cli.main(["sweep", *argv])
+    return code, capsys.readouterr().err
 
 
-def _parser():
-    parser = cli._Parser(prog="sdecon")
-    sweep.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser))
-    return parser
+def _refused(capsys, argv, message):
+    """The command exits 2 with one line on stderr matching `message`."""
+    code, err = _command(capsys, *argv)
+    assert code == 2 and err.startswith("sdecon: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
 
 
-def _command(*argv):
-    args = _parser().parse_args(["sweep", *argv])
-    args.handler(args)
-
-
-def _sweep(output, **options):
+def _sweep(output, workers=None, **options):
+    """The sweep of SETTINGS in batches of 20 runs, on `workers` local processes (default:
+    every core) unless another executor is given."""
     options = {"seed": 3, "batch_size": 20, "figures": False, "progress": False, **options}
-    return sweep.sweep("baseline", "sobol", 16, VARY, output=output, **options)
+    with sweep.LocalExecutor(workers) as local:
+        options.setdefault("executor", local)
+        return sweep.sweep("baseline", method="sobol", samples=16, vary=VARY, output=output, **options)
 
 
 def _same_files(a, b, names=SUMMARIES):
@@ -90,7 +91,8 @@ def test_sobol_indices_of_ishigami_match_the_analytic_values():
 def test_rbd_fast_indices_of_ishigami_match_the_analytic_values_and_salib(method):
     unit, y, table = _ishigami(method, 8000)
     np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=5e-2, rtol=1e-1)
-    salib = salib_rbd_fast.analyze(sweep._problem(NAMES), unit, y, M=sweep.RBD_HARMONICS, seed=1)
+    problem = {"num_vars": 3, "names": NAMES, "bounds": [[0.0, 1.0]] * 3}
+    salib = salib_rbd_fast.analyze(problem, unit, y, M=sweep.RBD_HARMONICS, seed=1)
     np.testing.assert_allclose(table["S1"], salib["S1"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(table["S1_conf"], salib["S1_conf"], rtol=0.5)  # both bootstraps
 
@@ -178,6 +180,10 @@ def test_bad_vary_is_refused_with_one_line(item, message):
     (["--method", "mc", "--samples", "10"], r"--samples 10 is too few for mc"),
     (["--method", "fast", "--samples", "10"], r"argument --method: invalid choice: 'fast'"),
     (["--method", "mc", "--samples", "ten"], r"argument --samples: invalid int value: 'ten'"),
+    (["--method", "mc", "--samples", "1.5"], r"argument --samples: invalid int value: '1.5'; expected a whole "
+                                             r"number such as 1024 or 1e6"),
+    (["--method", "sobol", "--samples", "1e3"], r"--samples 1000 for sobol must be a power of 2"),
+    (["--method", "mc", "--samples", "64", "--workers", "0"], r"--workers 0 must be a whole number of at least 1"),
     (["--method", "mc", "--samples", "64", "--year", "2051"], r"--year 2051 is not a saved year.*2015 to 2050"),
     (["--method", "mc", "--samples", "64", "--batch-size", "0"], r"--batch-size 0 must be a whole number of at least 1"),
     (["--method", "mc", "--samples", "64", "--seed", "-1"], r"--seed -1 must be a whole number from 0"),
@@ -189,26 +195,59 @@ def test_bad_vary_is_refused_with_one_line(item, message):
      r"--cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
     (["--method", "mc", "--samples", "64", "--scenario", "jevon"], r"unknown scenario 'jevon' \(did you mean 'jevons'"),
 ])
-def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, argv, message):
-    with pytest.raises(SdeconError, match=message) as error:
-        _command(*argv, "--output", str(tmp_path / "out"))
-    assert "\n" not in str(error.value)
+def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsys, argv, message):
+    _refused(capsys, [*argv, "--output", str(tmp_path / "out")], message)
     assert not (tmp_path / "out").exists()
 
 
-def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, reference):
-    with pytest.raises(SdeconError, match="the following arguments are required: --output"):
-        _command("--method", "mc", "--samples", "64")
+@pytest.mark.parametrize("options, message", [
+    ({"method": "sobol", "samples": 1000}, r"^samples 1000 for sobol must be a power of 2.*try 512 or 1024"),
+    ({"method": "mc", "samples": 10}, r"^samples 10 is too few for mc"),
+    ({"method": "mc", "samples": 1e3}, r"^samples 1000.0 must be a whole number of at least 2$"),
+    ({"method": "fast", "samples": 64}, r"^method 'fast' is unknown; allowed: mc, lhs, sobol, morris$"),
+    ({"method": "mc", "samples": 64, "years": [2051]}, r"^years 2051 is not a saved year.*2015 to 2050$"),
+    ({"method": "mc", "samples": 64, "years": []}, r"^years: give at least one year for the indices$"),
+    ({"method": "mc", "samples": 64, "batch_size": 0}, r"^batch_size 0 must be a whole number of at least 1$"),
+    ({"method": "mc", "samples": 64, "seed": -1}, r"^seed -1 must be a whole number from 0"),
+    ({"method": "mc", "samples": 64, "vary": ["Cost of Capital=0.05:0.1", "Cost of Capital=0.1:0.2"]},
+     r"^vary names 'Cost of Capital' twice; give each parameter once$"),
+    ({"method": "mc", "samples": 64, "vary": ["Hardware Growth=0.1:0.5"]},
+     r"^vary: unknown parameter 'Hardware Growth' \(did you mean 'Hardware Growth Rate'"),
+    ({"method": "mc", "samples": 64, "vary": ["Hardware Growth Rate=0.1:7"]},
+     r"^vary 'Hardware Growth Rate=0.1:7': HIGH: Hardware Growth Rate = 7 is out of bounds"),
+    ({"method": "mc", "samples": 64, "executor": "tcp://127.0.0.1:8786"},
+     r"^executor 'tcp://127.0.0.1:8786' has no map\(fn, iterable\); expected a LocalExecutor, a DaskExecutor"),
+])
+def test_bad_python_arguments_are_refused_naming_the_argument(tmp_path, options, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        sweep.sweep("baseline", output=tmp_path / "out", **options)
+    assert error.value.argument == message[1:].split(" ")[0].rstrip(":")
+    assert "\n" not in str(error.value) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: sweep.LocalExecutor(0), r"^workers 0 must be a whole number of at least 1$"),
+    (lambda: sweep.DaskExecutor("tcp://127.0.0.1"),
+     r"^cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
+])
+def test_bad_executor_arguments_are_refused_naming_the_argument(make, message):
+    with pytest.raises(SdeconError, match=message) as error:
+        make()
+    assert error.value.argument == message[1:].split(" ")[0]
+
+
+def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, capsys, reference):
+    _refused(capsys, ["--method", "mc", "--samples", "64"], "the following arguments are required: --output")
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory"):
-        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path))
-    with pytest.raises(SdeconError, match=r"holds no sweep \(manifest.json is missing\)"):
-        _command("--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume")
-    with pytest.raises(SdeconError, match=r"is not empty; expected an empty or new directory "
-                                          r"\(it holds a sweep: add --resume to finish it\)"):
+    _refused(capsys, ["--method", "mc", "--samples", "64", "--output", str(tmp_path)],
+             r"is not empty; expected an empty or new directory")
+    _refused(capsys, ["--method", "mc", "--samples", "64", "--output", str(tmp_path), "--resume"],
+             r"holds no sweep \(manifest.json is missing\)")
+    with pytest.raises(SdeconError, match=r"^output '.*' is not empty; expected an empty or new directory "
+                                          r"\(it holds a sweep: add resume=True, or --resume, to finish it\)$"):
         _sweep(reference.directory)
     # Resuming with other settings would mix two sweeps: refused, naming what differs.
-    with pytest.raises(SdeconError, match=r"holds a different sweep \(seed: 3 there, 4 here\)"):
+    with pytest.raises(SdeconError, match=r"^resume: '.*' holds a different sweep \(seed: 3 there, 4 here\)"):
         _sweep(reference.directory, seed=4, resume=True)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
@@ -324,9 +363,21 @@ def test_a_sweep_writes_its_documented_files(reference):
     assert "tornado.png" in pngs and "fan-compute-spending-share-of-gdp.png" in pngs
     assert len(pngs) == len(sdecon.PUBLIC_VARIABLES) + 1
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in reference.figures)
-    again = sweep.load(d)
+    again = sweep.load(d)  # the old name, which sdecon.report uses
     pd.testing.assert_frame_equal(again.bands, reference.bands)
     pd.testing.assert_frame_equal(again.indices, reference.indices)
+
+
+def test_a_saved_sweep_loads_back_equal_to_what_sweep_returned(reference):
+    again = sweep.load_sweep(reference.directory)
+    assert isinstance(again, sweep.SweepResult) and again.directory == reference.directory
+    assert again.manifest == reference.manifest
+    pd.testing.assert_frame_equal(again.bands, reference.bands, check_exact=True)
+    pd.testing.assert_frame_equal(again.indices, reference.indices, check_exact=True)
+    pd.testing.assert_frame_equal(again.runs(), reference.runs(), check_exact=True)
+    columns = ["Cost of Capital", "GDP@2050"]
+    pd.testing.assert_frame_equal(again.runs(columns), reference.runs()[["run", *columns]])
+    assert again.figures == reference.figures and len(again.figures) == len(sdecon.PUBLIC_VARIABLES) + 1
 
 
 def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, reference):
@@ -339,12 +390,21 @@ def test_the_same_seed_gives_the_same_files_in_one_process_or_several(tmp_path, 
     assert (other.directory / "indices.csv").read_bytes() != (alone.directory / "indices.csv").read_bytes()
 
 
+def test_any_pool_with_map_runs_a_sweep(tmp_path, reference):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        result = _sweep(tmp_path / "threads", executor=pool)
+    assert result.computed == 4
+    _same_files(result.directory, reference.directory,
+                [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])
+
+
 def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
-    _command("--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
-             "--output", str(tmp_path / "s"))
-    err = capsys.readouterr().err
+    code, err = _command(capsys, "--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
+                         "--output", str(tmp_path / "s"))
+    assert code == 0, err
     assert "sweep: 64 runs (mc" in err and "wrote" in err and "(computed 1 batch)" in err
-    result = sweep.load(tmp_path / "s")
+    result = sweep.load_sweep(tmp_path / "s")
     assert result.manifest["default_set"] is True
     assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweep.default_uncertainty()]
     assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
@@ -356,8 +416,8 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu"]),
 ])
 def test_every_method_runs_the_model_end_to_end(tmp_path, method, samples, runs, columns):
-    result = sweep.sweep("jevons", method, samples, VARY, output=tmp_path / method, figures=False,
-                         progress=False, years=[2040])
+    result = sweep.sweep("jevons", method=method, samples=samples, vary=VARY, output=tmp_path / method,
+                         figures=False, progress=False, years=[2040])
     assert result.manifest["runs"] == runs and result.manifest["scenario"] == "jevons"
     assert list(result.indices.columns[5:]) == columns
     assert len(result.indices) == len(sdecon.PUBLIC_VARIABLES) * 3
@@ -369,14 +429,14 @@ def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
     shutil.copytree(reference.directory, tmp_path / "s")
     (tmp_path / "s" / "indices.parquet").unlink()
     with pytest.raises(SdeconError, match=r"is not finished \(4 of 4 batches on disk\).*--resume"):
-        sweep.load(tmp_path / "s")
+        sweep.load_sweep(tmp_path / "s")
 
 
 def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_path, reference, capsys):
     output = tmp_path / "killed"
     # Smaller batches than the reference (8 of 10 runs), one process: batches end one by one.
     argv = ["sweep", *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--output", str(output)]
-    child = subprocess.Popen([sys.executable, "-c", CHILD, *argv], stdout=subprocess.DEVNULL,
+    child = subprocess.Popen([sys.executable, "-m", "sdecon.cli", *argv], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -391,11 +451,11 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     finished = {p.name: p.stat() for p in (output / "runs").glob("batch-*.parquet")}
     assert 1 <= len(finished) < 8
     with pytest.raises(SdeconError, match="is not finished"):
-        sweep.load(output)
+        sweep.load_sweep(output)
 
-    _command(*SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures", "--resume",
-             "--output", str(output))
-    err = capsys.readouterr().err
+    code, err = _command(capsys, *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures",
+                         "--resume", "--output", str(output))
+    assert code == 0, err
     assert f"{len(finished)} already on disk" in err
     left = 8 - len(finished)
     assert f"(computed {left} batch{'es' if left > 1 else ''}, {len(finished)} on disk)" in err
@@ -405,7 +465,162 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     assert not [p for p in output.rglob(".*")]
     # The results equal the uninterrupted sweep's (whose batches were twice as large).
     _same_files(output, reference.directory)
-    pd.testing.assert_frame_equal(sweep.load(output).runs(), reference.runs())
+    pd.testing.assert_frame_equal(sweep.load_sweep(output).runs(), reference.runs())
+
+
+# --------------------------------------------------------------------------------------
+# Faults: a killed parent, two writers, too little memory, a full disk, stale temporaries
+# --------------------------------------------------------------------------------------
+
+
+def _state(pid):
+    """The process's state letter from /proc (R, S, Z, ...), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid):
+    """Living processes whose parent is `pid`, from /proc/*/stat."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(ppid) == pid and state not in "ZX":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_local_workers_die_with_their_parent_even_by_sigkill(tmp_path):
+    argv = ["sweep", "--method", "mc", "--samples", "4000", "--batch-size", "250", "--workers", "2",
+            "--no-figures", "--output", str(tmp_path / "s")]
+    parent = subprocess.Popen([sys.executable, "-m", "sdecon.cli", *argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:
+            assert parent.poll() is None, "the sweep ended before its workers were seen"
+            assert time.monotonic() < deadline, "no two workers within 120 s"
+            time.sleep(0.05)
+            workers = _children(parent.pid)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while (alive := [pid for pid in workers if _state(pid) not in (None, "Z", "X")]) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive, f"workers {alive} outlived their parent by 5 s"
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in workers:  # only if the assertion failed: leave no orphan behind
+            if _state(pid) not in (None, "Z", "X"):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_sweep_directory_is_locked_while_a_sweep_writes_it(tmp_path, capsys, reference):
+    out = tmp_path / "s"
+    out.mkdir()
+    with open(out / "sweep.lock", "w") as held:  # another sweep writing `out`
+        fcntl.flock(held, fcntl.LOCK_EX)
+        message = (f"output {str(out)!r} is being written by another sweep (it holds sweep.lock); "
+                   "wait for that one to end, or choose another output")
+        with pytest.raises(SdeconError, match=f"^{re.escape(message)}$") as error:
+            _sweep(out)
+        assert error.value.argument == "output"
+        _refused(capsys, [*SETTINGS, "--output", str(out)], f"^sdecon: error: --{re.escape(message)}$")
+    assert os.listdir(out) == ["sweep.lock"]  # nothing written
+    # Held for the whole sweep, released at its end though its forked workers live on.
+    with sweep.LocalExecutor(2) as executor:
+        result = _sweep(out, executor=executor)
+        with open(out / "sweep.lock") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _same_files(result.directory, reference.directory)
+
+
+def test_a_design_larger_than_the_memory_is_refused_before_any_work(tmp_path, capsys):
+    expected = (r"samples 1,000,000,000 needs about [\d,]+ GiB for the mc design over 61 parameters; this "
+                r"machine has [\d.,]+ GiB available; lower samples or vary fewer parameters$")
+    with pytest.raises(SdeconError, match="^" + expected) as error:
+        sweep.sweep(method="mc", samples=10**9, output=tmp_path / "a")
+    assert error.value.argument == "samples"
+    size = float(re.search(r"about ([\d,]+) GiB", str(error.value))[1].replace(",", ""))
+    assert 450 < size < 600  # 10**9 runs x 61 parameters x 8 bytes, and the analysis
+    # "1e9" on the command line is 10**9, refused the same way (it was a traceback).
+    _refused(capsys, ["--method", "mc", "--samples", "1e9", "--output", str(tmp_path / "b")],
+             "^sdecon: error: --" + expected)
+    # One parameter: morris's bootstrap of N trajectories is what does not fit.
+    _refused(capsys, ["--method", "morris", "--samples", "1e8", "--vary", VARY[0], "--output", str(tmp_path / "c")],
+             r"^sdecon: error: --samples 100,000,000 needs about [\d,]+ GiB for the morris design over 1 "
+             r"parameter; this machine has [\d.,]+ GiB available; lower samples$")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_full_disk_leaves_a_directory_that_runs_again_or_resumes(tmp_path, monkeypatch, reference):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # Full before the manifest: the folders left count as empty, for a new sweep or a resume.
+    for resume in (False, True):
+        out = tmp_path / f"early-{resume}"
+        with monkeypatch.context() as patch:
+            patch.setattr(Path, "write_text", full)
+            with pytest.raises(SdeconError, match=r"cannot write '.*manifest.json': No space left on device$"):
+                _sweep(out, workers=1)
+        assert sorted(p.name for p in out.iterdir()) == ["runs", "sketches", "sweep.lock"]
+        assert _sweep(out, workers=1, resume=resume).computed == 4
+        _same_files(out, reference.directory)
+    # Full after the first batch: the manifest is there, the sweep resumes.
+    import pyarrow.parquet as pq
+    write_table, calls = pq.write_table, []
+
+    def fills_up(*args, **kwargs):
+        calls.append(1)
+        return write_table(*args, **kwargs) if len(calls) <= 2 else full()  # batch 0: sketch, runs
+
+    out = tmp_path / "late"
+    with monkeypatch.context() as patch:
+        patch.setattr(pq, "write_table", fills_up)
+        with pytest.raises(SdeconError, match=r"cannot write '.*batch-00001.parquet': No space left on device$"):
+            _sweep(out, workers=1)
+    assert os.listdir(out / "runs") == ["batch-00000.parquet"]
+    with pytest.raises(SdeconError, match=r"it holds a sweep: add resume=True, or --resume, to finish it"):
+        _sweep(out, workers=1)
+    result = _sweep(out, workers=1, resume=True)
+    assert (result.computed, result.skipped) == (3, 1)
+    _same_files(out, reference.directory)
+
+
+def test_stale_temporaries_are_removed_on_the_next_run_or_resume(tmp_path, reference):
+    import shutil
+    # A sweep killed while writing its manifest, then one killed while writing batch 2.
+    early = tmp_path / "early"
+    (early / "runs").mkdir(parents=True)
+    (early / ".manifest.json.k3x_9qa1.json").write_text("{")
+    (early / "runs" / ".batch-00000.parquet.0a1b2c3d.parquet").write_bytes(b"PAR1")
+    late = tmp_path / "late"
+    shutil.copytree(reference.directory, late)
+    for name in ("summary_bands.parquet", "indices.parquet", "runs/batch-00002.parquet"):
+        (late / name).unlink()
+    (late / "runs" / ".batch-00002.parquet.zz_99aa0.parquet").write_bytes(b"PAR1")
+    (late / "sketches" / ".batch-00003.parquet.abcdefgh.parquet").write_bytes(b"PAR1")
+    _sweep(early)
+    assert _sweep(late, resume=True).computed == 1
+    for out in (early, late):
+        assert not [p for p in out.rglob(".*")]
+        _same_files(out, reference.directory)
+    # A dot file that is not sdecon's is the user's: the directory is not empty, and it stays.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / ".notes").write_text("mine")
+    with pytest.raises(SdeconError, match=r"^output '.*' is not empty; expected an empty or new directory$"):
+        _sweep(mine)
+    assert (mine / ".notes").read_text() == "mine"
 
 
 # Last: a Dask client leaves threads behind, and the local executor forks.
@@ -413,7 +628,8 @@ def test_a_dask_cluster_gives_the_local_results(tmp_path, reference):
     from dask.distributed import LocalCluster
     with LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address="127.0.0.1:0") as cluster:
-        result = _sweep(tmp_path / "dask", cluster=cluster.scheduler_address)
+        with sweep.DaskExecutor(cluster.scheduler_address) as executor:
+            result = _sweep(tmp_path / "dask", executor=executor)
     assert result.computed == 4
     _same_files(result.directory, reference.directory,
                 [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])

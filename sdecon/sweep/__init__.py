@@ -1,0 +1,281 @@
+"""Sensitivity sweeps: thousands to millions of runs over uncertain parameters.
+
+    sdecon sweep --scenario baseline --method sobol --samples 1024 --output sweeps/baseline
+    sdecon.sweep.sweep("baseline", method="sobol", samples=1024, output="sweeps/baseline")
+    sdecon.sweep.load_sweep("sweeps/baseline")    # a finished sweep: bands, indices, runs
+
+Samples come from SALib (Monte Carlo from numpy), in the unit hypercube; each parameter's
+distribution turns them into values by its inverse CDF, so every method supports every
+distribution. The batch engine (`sdecon.engine`) runs them batch by batch, on this
+machine's cores (forked processes, `LocalExecutor`) or on a Dask cluster (`DaskExecutor`).
+Each finished batch is written at once, so an interrupted sweep resumes where it stopped,
+and the summaries stream: percentile bands come from mergeable histograms, never from all
+runs' time series held at once.
+
+Output directory (all writes atomic: a temporary file moved into place; the temporaries of a
+killed sweep are removed by the next one; a directory holding no manifest and nothing but
+what a sweep that failed early leaves, empty folders, temporaries and the lock, counts as empty):
+
+    manifest.json          what the sweep is: scenario and its values, method, samples, runs,
+                           seed, the distributions varied, batch size, index years, sdecon
+                           version, model hash. Written first; resume checks it.
+    sweep.lock             empty; locked (flock) while a sweep writes the directory, so that
+                           a second sweep is refused rather than mixed in.
+    runs/batch-NNNNN.parquet
+                           one row a run: `run` (0-based run number), one column a varied
+                           parameter (its value, in the parameter's unit), then one column
+                           `VARIABLE@YEAR` a public variable at an index year (in its unit).
+                           Read them all with `pandas.read_parquet(DIR / "runs")`.
+    sketches/batch-NNNNN.parquet
+                           the batch's histogram of every public variable in every year:
+                           `variable`, `year`, `bin`, `count` (see `Sketch`).
+    summary_bands.csv, summary_bands.parquet
+                           `variable`, `unit` (the .mdl's), `year`, `runs` (values counted),
+                           `p5`, `p10`, `p25`, `p50`, `p75`, `p90`, `p95`: percentiles over the
+                           runs, in the variable's unit, within RELATIVE_ACCURACY (0.5%).
+    indices.csv, indices.parquet
+                           `output` (VARIABLE@YEAR), `variable`, `year`, `unit`, `parameter`,
+                           then by method: sobol `S1`, `S1_conf`, `ST`, `ST_conf`; morris
+                           `mu_star`, `mu_star_conf`, `sigma`, `mu`; mc and lhs `S1`, `S1_conf`
+                           (RBD-FAST). Confidence intervals are 95% half-widths.
+    figures/fan-<variable>.png   a fan chart per public variable
+    figures/tornado.png          the indices of Compute Spending Share of GDP, a panel a year
+
+docs/sweep.md describes methods, distributions, the default uncertainty set and the files.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import model, scenarios
+from ..errors import SdeconError
+from ..model import PUBLIC_VARIABLES
+from .batches import _compute_batch, _output_name, _Result, _Task
+from .command import add_parser, handle
+from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, OUTPUT_VALUES, Uncertain,
+                     _check_design, _check_memory, _index_years, _positive, _saved_years, _uncertainty,
+                     default_uncertainty, parse_vary, run_count, sample, transform, unit_sample)
+from .executors import DaskExecutor, LocalExecutor
+from .figures import HEADLINE, fan_chart, tornado
+from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
+                      rbd_fast)
+from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
+from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
+                      _writing, load_sweep)
+
+load = load_sweep  # the name sdecon.report and sdecon.checks use
+
+__all__ = [
+    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
+    "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
+    "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain", "add_parser",
+    "default_uncertainty", "fan_chart", "handle", "indices", "load", "load_sweep", "parse_vary",
+    "rbd_fast", "run_count", "sample", "sweep", "tornado", "transform", "unit_sample",
+]
+
+
+def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sobol", samples: int = 1024,
+          vary: Iterable[str | Uncertain] | None = None, seed: int = 0, years: Iterable[int] = INDEX_YEARS,
+          batch_size: int = BATCH_SIZE, output: str | Path, resume: bool = False, figures: bool = True,
+          executor=None, progress: bool | None = None,
+          log: Callable[[str], None] | None = None) -> SweepResult:
+    """Run `samples` of `method` over the uncertain parameters and write the sweep to `output`.
+
+    Parameters
+    ----------
+    scenario : str or Scenario
+        Gives every parameter not varied.
+    method : {"mc", "lhs", "sobol", "morris"}
+    samples : int
+        SALib's N: runs for mc and lhs, N (D + 2) runs for sobol (N a power of 2), N (D + 1)
+        for morris (N trajectories), D the parameters varied.
+    vary : iterable of str or Uncertain, optional
+        "Name=LOW:HIGH[:distribution]" strings (see `parse_vary`); none: the default
+        uncertainty set (`default_uncertainty`).
+    seed : int
+    years : iterable of int
+        The years whose public variables get sensitivity indices.
+    batch_size : int
+        Runs a batch: the unit of work of an executor and of a file.
+    output : str or Path
+        The directory to write: new or empty, or with `resume` an earlier sweep's.
+    resume : bool
+        Finish the sweep in `output`, computing only the batches not on disk.
+    figures : bool
+        Draw the fan charts and the tornado.
+    executor : object with ``map(fn, iterable)``, optional
+        Runs the batches: a `LocalExecutor` (default: one on every core, closed at the end),
+        a `DaskExecutor`, or any pool whose map yields results (in any order).
+    progress : bool, optional
+        A bar on stderr (None: when stderr is a terminal).
+    log : callable, optional
+        Called with a line of text on what the sweep does.
+
+    Returns
+    -------
+    SweepResult
+        The same arguments give the same files, whatever the executor.
+
+    Raises
+    ------
+    SdeconError
+        One line naming the argument, before any work: a bad value, a design that needs more
+        memory than the machine has available, an output directory that is not empty (or,
+        with `resume`, holds another sweep) or that another sweep is writing.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    log = log or (lambda message: None)
+    chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
+    uncertain = _uncertainty(vary, chosen)
+    _check_design(method, samples, seed)
+    batch_size = _positive(batch_size, "batch_size")
+    index_years = _index_years(list(years))
+    _check_memory(method, len(uncertain), samples, len(PUBLIC_VARIABLES) * len(index_years))
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise SdeconError(f"executor {executor!r} has no map(fn, iterable); expected a LocalExecutor, "
+                          "a DaskExecutor or a pool", argument="executor")
+    if output is None or not str(output):
+        raise SdeconError("output is required: a sweep is written to a directory", argument="output")
+    directory = Path(output)
+    from .. import __version__
+    runs = run_count(method, len(uncertain), int(samples))
+    batches = -(-runs // batch_size)
+    manifest = {
+        "format": _FORMAT, "sdecon_version": __version__, "model_hash": model.model_hash(),
+        "scenario": chosen.name, "scenario_values": dict(sorted(chosen.values.items())),
+        "method": method, "samples": int(samples), "runs": runs, "seed": int(seed),
+        "vary": [u.describe() for u in uncertain], "default_set": not vary,
+        "batch_size": batch_size, "batches": batches, "index_years": list(index_years),
+        "variables": list(PUBLIC_VARIABLES), "years": _saved_years(), "percentiles": list(PERCENTILES),
+        "relative_accuracy": RELATIVE_ACCURACY,
+    }
+    digest = _digest(manifest)
+    owned = executor is None
+    executor = LocalExecutor() if owned else executor
+    try:
+        with _writing(directory, manifest, digest, resume) as on_disk:
+            return _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures,
+                          progress, log, timings, clock)
+    finally:
+        if owned:
+            executor.close()
+
+
+def _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures, progress, log,
+           timings, clock) -> SweepResult:
+    method, samples, seed = manifest["method"], manifest["samples"], manifest["seed"]
+    runs, batches, batch_size = manifest["runs"], manifest["batches"], manifest["batch_size"]
+    index_years = tuple(manifest["index_years"])
+    resuming, done = on_disk is not None, on_disk or set()
+    todo = [i for i in range(batches) if i not in done]
+    log(f"sweep: {runs:,} runs ({method}, {_plural(len(uncertain), 'parameter')}, seed {seed}) in "
+        f"{_plural(batches, 'batch')} of up to {batch_size:,}"
+        + (f"; {len(done)} already on disk" if resuming else ""))
+    unit = unit_sample(method, len(uncertain), samples, seed)  # after the log: a large one takes a while
+    names = [u.name for u in uncertain]
+    base = {k: v for k, v in chosen.values.items() if k not in names}
+    timings["prepare"] = time.perf_counter() - clock
+
+    def tasks():
+        for index in todo:
+            rows = slice(index * batch_size, min(runs, (index + 1) * batch_size))
+            yield _Task(index, transform(uncertain, unit[rows]), base, PUBLIC_VARIABLES, index_years)
+
+    bar = _bar()(total=runs, initial=runs - sum(_batch_rows(i, batch_size, runs) for i in todo),
+               unit="run", desc="sweep", file=sys.stderr, disable=None if progress is None else not progress,
+               smoothing=0.1)
+    for key in ("batch_engine", "batch_reduce", "batch_write"):
+        timings[key] = 0.0
+
+    def on_result(result: _Result) -> None:
+        if result.model_hash != manifest["model_hash"]:
+            raise SdeconError(f"a worker ran another model (hash {result.model_hash[:12]}, here "
+                              f"{manifest['model_hash'][:12]}); expected the same sdecon and .mdl on "
+                              "every worker of the cluster")
+        written = time.perf_counter()
+        rows = slice(result.index * batch_size, min(runs, (result.index + 1) * batch_size))
+        _write_batch(directory, batches, result, rows, names, transform(uncertain, unit[rows]), digest)
+        timings["batch_engine"] += result.engine_seconds
+        timings["batch_reduce"] += result.reduce_seconds
+        timings["batch_write"] += time.perf_counter() - written
+        bar.update(rows.stop - rows.start)
+
+    if todo and isinstance(executor, LocalExecutor):
+        from .. import engine
+        clock = time.perf_counter()
+        engine.program().prepare()  # once a process; forked workers inherit it
+        timings["compile"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    results = executor.map(_compute_batch, tasks()) if todo else ()
+    try:
+        for result in results:  # written as each arrives
+            on_result(result)
+    finally:
+        getattr(results, "close", lambda: None)()  # a streaming map stops its workers
+        bar.close()
+    timings["compute"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    bands, index_table = _summaries(directory, manifest, uncertain, unit, digest)
+    timings["summaries"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    _write_summaries(directory, manifest, bands, index_table, digest, figures)
+    timings["write"] = time.perf_counter() - clock
+    return SweepResult(directory, manifest, bands, index_table, len(todo), len(done), timings)
+
+
+def _bar():
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: the local executor forks after this
+
+    return Bar
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
+
+
+def _batch_rows(index: int, batch_size: int, runs: int) -> int:
+    return min(runs, (index + 1) * batch_size) - index * batch_size
+
+
+def _summaries(directory: Path, manifest: dict, uncertain: Sequence[Uncertain], unit: np.ndarray,
+               digest: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Percentile bands from the batches' sketches (merged a few at a time) and indices
+    from the index outputs (read one output at a time)."""
+    batches = manifest["batches"]
+    variables, years = tuple(manifest["variables"]), manifest["years"]
+    merged = None
+    for path in _batch_files(directory, "sketches", batches):  # one batch at a time
+        sketch = Sketch.from_frame(pd.read_parquet(path), variables, years)
+        merged = sketch if merged is None else merged.merge(sketch)
+    bands = _bands_frame(merged)
+
+    files = _batch_files(directory, "runs", batches)
+    outputs = [_output_name(v, y) for v in variables for y in manifest["index_years"]]
+    names = [u.name for u in uncertain]
+    frames = []
+    group = max(1, OUTPUT_VALUES // manifest["runs"])  # outputs read at once: memory bounded
+    for first in range(0, len(outputs), group):
+        chosen = outputs[first:first + group]
+        parts = [pd.read_parquet(f, columns=chosen) for f in files]
+        ys = {output: np.concatenate([part[output].to_numpy() for part in parts]) for output in chosen}
+        del parts
+        frames.append(indices(manifest["method"], names, unit, ys, manifest["seed"]))
+    table = pd.concat(frames, ignore_index=True)
+    variable = [output.rsplit("@", 1)[0] for output in table["output"]]
+    year = [int(output.rsplit("@", 1)[1]) for output in table["output"]]
+    units = model.documentation()["Units"]
+    table.insert(1, "variable", variable)
+    table.insert(2, "year", np.asarray(year, dtype=np.int64))
+    table.insert(3, "unit", [str(units[v]) for v in variable])
+    return bands, table
