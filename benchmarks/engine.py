@@ -42,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import sdecon
-    from sdecon import engine, sweep
+    from sdecon import engine, sweeps
     sdecon.run("baseline")  # load PySD's model once, as any session would
     pysd = _median(lambda: sdecon.run("baseline"), args.pysd_runs)
 
@@ -59,10 +59,10 @@ def main() -> int:
 
     base = sdecon.load_scenario("baseline").values
     single = _median(lambda: engine.run(base), 7)
-    uncertain = sweep.default_uncertainty()
-    small = {**base, **sweep.sample("mc", uncertain, 32, seed=1)}
+    uncertain = sweeps.default_uncertainty()
+    small = {**base, **sweeps.sample("mc", uncertain, 32, seed=1)}
     batch32 = _median(lambda: engine.run(small, final_time=2025), 7)
-    large = {**base, **sweep.sample("mc", uncertain, args.runs, seed=1)}
+    large = {**base, **sweeps.sample("mc", uncertain, args.runs, seed=1)}
     clock = time.perf_counter()
     engine.run(large, variables=sdecon.PUBLIC_VARIABLES)
     many = time.perf_counter() - clock
@@ -75,7 +75,7 @@ def main() -> int:
         subprocess.run(command, check=True, capture_output=True)
         whole = time.perf_counter() - clock
         # The same sweep in this process, for where its time goes.
-        timings = sweep.sweep("baseline", method="mc", samples=args.runs, output=os.path.join(folder, "again"),
+        timings = sweeps.sweep("baseline", method="mc", samples=args.runs, output=os.path.join(folder, "again"),
                               figures=False, progress=False).timings
 
     print(f"sdecon {sdecon.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "

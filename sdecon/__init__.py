@@ -34,13 +34,13 @@ from .simulation import run, run_scenarios
 # Public functions from modules that are slow to import, loaded when first used.
 _LAZY = {
     "calibrate": "fit", "backtest": "backtesting", "check": "checks", "validate": "validation",
-    "write_report": "report",
+    "sweep": "sweeps", "load_sweep": "sweeps", "SweepResult": "sweeps", "write_report": "report",
 }
 
 __all__ = [
-    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Scenario", "SdeconError", "backtest",
+    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Scenario", "SdeconError", "SweepResult", "backtest",
     "calibrate", "check", "load_calibration", "load_scenario", "load_sweep", "parameter_table", "parameters",
-    "run", "run_scenarios", "scenario_names", "validate", "write_report",
+    "run", "run_scenarios", "scenario_names", "sweep", "validate", "write_report",
 ]
 
 

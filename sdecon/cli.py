@@ -5,6 +5,7 @@ Errors print one line on stderr and exit with code 2; nothing is left half-writt
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -12,7 +13,8 @@ import textwrap
 
 import pandas as pd
 
-from . import checks, parameter, report, scenarios, sweep
+from . import checks, parameter, report, scenarios
+from .sweeps.design import BATCH_SIZE, INDEX_YEARS, METHODS
 from ._version import __version__
 from .errors import SdeconError
 from .model import PUBLIC_VARIABLES
@@ -39,10 +41,7 @@ def _parse_set(items: list[str]) -> dict[str, float | str]:
         name, value = name.strip(), value.strip()
         if name in values:
             raise SdeconError(f"--set names {name!r} twice; give each parameter once")
-        try:
-            values[name] = float(value)
-        except ValueError:
-            values[name] = value
+        values[name] = parameter.from_text(value)
     return values
 
 
@@ -218,6 +217,42 @@ def _check(args) -> int:
     return 1
 
 
+def _whole(text: str) -> int:
+    """A whole number, also written as 1e6 or 1_000_000."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not number.is_integer():  # NaN and infinities are not
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; expected a whole number "
+                                         "such as 1024 or 1e6")
+    return int(number)
+
+
+def _sweep(args) -> None:
+    from .sweeps import INDEX_YEARS, DaskExecutor, LocalExecutor, sweep
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    if args.cluster is not None and args.workers is not None:
+        raise SdeconError("workers is for local runs; a cluster has its own workers", argument="workers")
+    executor = DaskExecutor(args.cluster) if args.cluster is not None else LocalExecutor(args.workers)
+    with executor:
+        result = sweep(args.scenario, method=args.method, samples=args.samples, vary=args.vary,
+                       seed=args.seed, years=args.years or INDEX_YEARS, batch_size=args.batch_size,
+                       output=args.output, resume=args.resume, figures=args.figures,
+                       executor=executor, log=log)
+    done = f"computed {result.computed} batch{'es' if result.computed != 1 else ''}" + (
+        f", {result.skipped} on disk" if result.skipped else "")
+    log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
+        f"indices.csv" + (", figures/" if args.figures else ""))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sdecon", description="System-dynamics model of the economics of AI compute.")
     parser.add_argument("--version", action="version", version=f"sdecon {__version__}")
@@ -298,7 +333,40 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--checks", dest="path", metavar="FILE.toml", help="another file of checks")
     check.add_argument("--output", metavar="FILE.csv", help="also write every violation to FILE.csv")
     check.set_defaults(handler=_check)
-    sweep.add_parser(commands)
+    sweeping = commands.add_parser(
+        "sweep", help="many runs over uncertain parameters: percentile bands and sensitivity indices",
+        description="Run a sweep: sample the uncertain parameters (SALib), run the batch engine "
+                    "on this machine's cores or a Dask cluster, write runs, percentile bands, "
+                    "sensitivity indices and figures to DIR. See docs/sweep.md.")
+    sweeping.add_argument("--scenario", default="baseline",
+                              help="scenario giving the parameters not varied (default: baseline)")
+    sweeping.add_argument("--method", required=True, choices=METHODS,
+                              help="mc (Monte Carlo), lhs (Latin hypercube), sobol (Sobol' indices), "
+                                   "morris (elementary effects)")
+    sweeping.add_argument("--samples", required=True, type=_whole, metavar="N",
+                              help="runs for mc and lhs; base samples for sobol (a power of 2; "
+                                   "N (D+2) runs); trajectories for morris (N (D+1) runs)")
+    sweeping.add_argument("--vary", action="append", metavar='"NAME=LOW:HIGH[:DIST]"',
+                              help="vary a parameter; DIST uniform (default), loguniform, normal or "
+                                   "triangular; repeatable; without it, the default uncertainty set")
+    sweeping.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sweeping.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR",
+                              help="a year for the sensitivity indices; repeatable "
+                                   f"(default: {' '.join(map(str, INDEX_YEARS))})")
+    sweeping.add_argument("--batch-size", type=_whole, default=BATCH_SIZE, metavar="RUNS",
+                              help=f"runs a batch (default: {BATCH_SIZE})")
+    sweeping.add_argument("--workers", type=int, metavar="N",
+                              help="local worker processes (default: one a core)")
+    sweeping.add_argument("--cluster", metavar="ADDRESS",
+                              help="a Dask scheduler, e.g. tcp://HOST:8786 (default: this machine)")
+    sweeping.add_argument("--resume", action="store_true",
+                              help="finish an interrupted sweep in DIR without recomputing its batches")
+    sweeping.add_argument("--no-figures", action="store_false", dest="figures",
+                              help="skip the PNG figures")
+    sweeping.add_argument("--output", required=True, metavar="DIR",
+                              help="directory to write (new or empty, unless --resume)")
+    sweeping.set_defaults(handler=_sweep)
+
     report.add_parser(commands)
     return parser
 

@@ -73,6 +73,15 @@ class Parameter:
         return number
 
 
+def from_text(text: str) -> float | str:
+    """A value typed as text (on the command line): a float when it reads as one, else the
+    text itself, for `Parameter.check` to refuse naming the bounds."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _is_number(text: str) -> bool:
     try:
         return math.isfinite(float(text))

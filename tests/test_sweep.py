@@ -19,7 +19,7 @@ from SALib.analyze import rbd_fast as salib_rbd_fast
 from SALib.test_functions import Ishigami
 
 import sdecon
-from sdecon import cli, engine, sweep
+from sdecon import cli, engine, sweeps
 from sdecon.errors import SdeconError
 
 # Three parameters, one of each kind of distribution: sobol N=16 gives 16 x 5 = 80 runs.
@@ -47,9 +47,9 @@ def _sweep(output, workers=None, **options):
     """The sweep of SETTINGS in batches of 20 runs, on `workers` local processes (default:
     every core) unless another executor is given."""
     options = {"seed": 3, "batch_size": 20, "figures": False, "progress": False, **options}
-    with sweep.LocalExecutor(workers) as local:
+    with sweeps.LocalExecutor(workers) as local:
         options.setdefault("executor", local)
-        return sweep.sweep("baseline", method="sobol", samples=16, vary=VARY, output=output, **options)
+        return sdecon.sweep("baseline", method="sobol", samples=16, vary=VARY, output=output, **options)
 
 
 def _same_files(a, b, names=SUMMARIES):
@@ -67,15 +67,15 @@ def reference(tmp_path_factory):
 # Sampling and indices through the sweep's own functions, on a function with known answers
 # --------------------------------------------------------------------------------------
 
-ISHIGAMI = [sweep.Uncertain(f"x{i}", -math.pi, math.pi) for i in range(1, 4)]
+ISHIGAMI = [sweeps.Uncertain(f"x{i}", -math.pi, math.pi) for i in range(1, 4)]
 NAMES = [u.name for u in ISHIGAMI]
 
 
 def _ishigami(method, samples, seed=1):
-    unit = sweep.unit_sample(method, 3, samples, seed)
-    values = sweep.transform(ISHIGAMI, unit)
+    unit = sweeps.unit_sample(method, 3, samples, seed)
+    values = sweeps.transform(ISHIGAMI, unit)
     y = Ishigami.evaluate(np.column_stack([values[name] for name in NAMES]))
-    return unit, y, sweep.indices(method, NAMES, unit, {"ishigami": y}, seed)
+    return unit, y, sweeps.indices(method, NAMES, unit, {"ishigami": y}, seed)
 
 
 def test_sobol_indices_of_ishigami_match_the_analytic_values():
@@ -92,7 +92,7 @@ def test_rbd_fast_indices_of_ishigami_match_the_analytic_values_and_salib(method
     unit, y, table = _ishigami(method, 8000)
     np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=5e-2, rtol=1e-1)
     problem = {"num_vars": 3, "names": NAMES, "bounds": [[0.0, 1.0]] * 3}
-    salib = salib_rbd_fast.analyze(problem, unit, y, M=sweep.RBD_HARMONICS, seed=1)
+    salib = salib_rbd_fast.analyze(problem, unit, y, M=sweeps.RBD_HARMONICS, seed=1)
     np.testing.assert_allclose(table["S1"], salib["S1"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(table["S1_conf"], salib["S1_conf"], rtol=0.5)  # both bootstraps
 
@@ -107,29 +107,29 @@ def test_morris_elementary_effects_of_ishigami_are_exact_for_x2():
 
 def test_the_same_seed_gives_the_same_design_and_another_seed_does_not():
     for method, samples in (("mc", 50), ("lhs", 50), ("sobol", 16), ("morris", 4)):
-        a, b = sweep.unit_sample(method, 3, samples, 5), sweep.unit_sample(method, 3, samples, 5)
+        a, b = sweeps.unit_sample(method, 3, samples, 5), sweeps.unit_sample(method, 3, samples, 5)
         np.testing.assert_array_equal(a, b)
-        assert not np.array_equal(a, sweep.unit_sample(method, 3, samples, 6)), method
-        assert a.shape == (sweep.run_count(method, 3, samples), 3)
+        assert not np.array_equal(a, sweeps.unit_sample(method, 3, samples, 6)), method
+        assert a.shape == (sweeps.run_count(method, 3, samples), 3)
         assert a.min() >= 0 and a.max() <= 1
 
 
 def test_distributions_read_low_high_as_documented():
     u = np.array([0.0, 0.5, 1.0])
-    np.testing.assert_allclose(sweep.Uncertain("a", 2, 4).ppf(u), [2, 3, 4])
-    np.testing.assert_allclose(sweep.Uncertain("a", 1, 100, "loguniform").ppf(u), [1, 10, 100])
+    np.testing.assert_allclose(sweeps.Uncertain("a", 2, 4).ppf(u), [2, 3, 4])
+    np.testing.assert_allclose(sweeps.Uncertain("a", 1, 100, "loguniform").ppf(u), [1, 10, 100])
     from scipy.stats import norm
     # Mean at the midpoint, sd a quarter of the range, so LOW:HIGH is the central 95%...
-    normal = sweep.Uncertain("a", 0.05, 0.2, "normal", lower=0.0, upper=0.25)
+    normal = sweeps.Uncertain("a", 0.05, 0.2, "normal", lower=0.0, upper=0.25)
     assert normal.ppf(0.5) == pytest.approx(0.125)
     assert normal.ppf(norm.cdf(2)) == pytest.approx(0.2, rel=2e-3)  # truncation at 3.3 sd
     # ...truncated to the parameter's bounds.
-    truncated = sweep.Uncertain("a", 0.05, 0.2, "normal", lower=0.03, upper=0.25)
+    truncated = sweeps.Uncertain("a", 0.05, 0.2, "normal", lower=0.03, upper=0.25)
     np.testing.assert_allclose(truncated.ppf([0, 1]), [0.03, 0.25])
     # Triangular: the peak at the scenario's value when it lies inside LOW:HIGH.
-    inside = sweep.parse_vary("Elasticity of Substitution=0.5:2:triangular", {"Elasticity of Substitution": 0.8})
+    inside = sweeps.parse_vary("Elasticity of Substitution=0.5:2:triangular", {"Elasticity of Substitution": 0.8})
     assert inside.mode == 0.8
-    outside = sweep.parse_vary("Elasticity of Substitution=0.5:1:triangular", {"Elasticity of Substitution": 1.3})
+    outside = sweeps.parse_vary("Elasticity of Substitution=0.5:1:triangular", {"Elasticity of Substitution": 1.3})
     assert outside.mode == 0.75
     draws = inside.ppf(np.linspace(0, 1, 100_001))
     histogram, edges = np.histogram(draws, bins=30)
@@ -137,7 +137,7 @@ def test_distributions_read_low_high_as_documented():
 
 
 def test_default_uncertainty_set_leaves_out_policies_events_and_switches():
-    chosen = {u.name: u for u in sweep.default_uncertainty()}
+    chosen = {u.name: u for u in sweeps.default_uncertainty()}
     free = {p.name: p for p in sdecon.parameters().values() if not p.fixed}
     left_out = set(free) - set(chosen)
     assert left_out and all(name.startswith(("Policy ", "Adoption Event ", "Efficiency Shock "))
@@ -171,7 +171,7 @@ def test_default_uncertainty_set_leaves_out_policies_events_and_switches():
 ])
 def test_bad_vary_is_refused_with_one_line(item, message):
     with pytest.raises(SdeconError, match=message) as error:
-        sweep.parse_vary(item)
+        sweeps.parse_vary(item)
     assert "\n" not in str(error.value)
 
 
@@ -220,14 +220,14 @@ def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsy
 ])
 def test_bad_python_arguments_are_refused_naming_the_argument(tmp_path, options, message):
     with pytest.raises(SdeconError, match=message) as error:
-        sweep.sweep("baseline", output=tmp_path / "out", **options)
+        sdecon.sweep("baseline", output=tmp_path / "out", **options)
     assert error.value.argument == message[1:].split(" ")[0].rstrip(":")
     assert "\n" not in str(error.value) and not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: sweep.LocalExecutor(0), r"^workers 0 must be a whole number of at least 1$"),
-    (lambda: sweep.DaskExecutor("tcp://127.0.0.1"),
+    (lambda: sweeps.LocalExecutor(0), r"^workers 0 must be a whole number of at least 1$"),
+    (lambda: sweeps.DaskExecutor("tcp://127.0.0.1"),
      r"^cluster 'tcp://127.0.0.1' is not a scheduler address \(missing port number"),
 ])
 def test_bad_executor_arguments_are_refused_naming_the_argument(make, message):
@@ -260,7 +260,7 @@ def test_output_is_required_and_an_existing_sweep_is_not_overwritten(tmp_path, c
 def _assert_within_resolution(estimate, exact, lower, upper):
     """Within RELATIVE_ACCURACY of the magnitudes of the two order statistics numpy
     interpolates between (of the value itself when both have its sign)."""
-    slack = sweep.RELATIVE_ACCURACY * np.maximum(np.abs(lower), np.abs(upper)) * (1 + 1e-9) + 1e-300
+    slack = sweeps.RELATIVE_ACCURACY * np.maximum(np.abs(lower), np.abs(upper)) * (1 + 1e-9) + 1e-300
     assert np.all(np.abs(estimate - exact) <= slack), np.max(np.abs(estimate - exact) / slack)
 
 
@@ -271,8 +271,8 @@ def test_sketch_percentiles_agree_with_numpy_within_the_resolution():
                for n in (1, 7, 500, 3000)]
     batches[2]["b"][:, :50] = 0.0            # zeros are counted exactly
     batches[3]["a"][0, :10] = np.nan         # NaN is not counted
-    sketch = sweep.Sketch.of(("a", "b"), years, batches[0]).merge(
-        *(sweep.Sketch.of(("a", "b"), years, batch) for batch in batches[1:]))
+    sketch = sweeps.Sketch.of(("a", "b"), years, batches[0]).merge(
+        *(sweeps.Sketch.of(("a", "b"), years, batch) for batch in batches[1:]))
     assert sketch.runs().tolist() == [[3498, 3508], [3508, 3508]]
     q = np.array([0, 1, 5, 25, 50, 75, 95, 99, 100])
     estimate = sketch.percentiles(q)
@@ -285,7 +285,7 @@ def test_sketch_percentiles_agree_with_numpy_within_the_resolution():
             _assert_within_resolution(estimate[i, j], exact, values[np.floor(rank).astype(int)],
                                       values[np.ceil(rank).astype(int)])
     # Merging in any order gives the same counts.
-    parts = [sweep.Sketch.of(("a", "b"), years, batch) for batch in batches]
+    parts = [sweeps.Sketch.of(("a", "b"), years, batch) for batch in batches]
     other = parts[3].merge(parts[1]).merge(parts[0], parts[2])
     np.testing.assert_array_equal(other.ids, sketch.ids)
     np.testing.assert_array_equal(other.counts, sketch.counts)
@@ -298,15 +298,15 @@ def test_the_merged_sketch_does_not_grow_with_the_number_of_runs():
     def batch():
         return {v: rng.uniform(1, 10, size=(3, 10_000)) for v in variables}
 
-    merged = sweep.Sketch.of(variables, years, batch())
+    merged = sweeps.Sketch.of(variables, years, batch())
     sizes = {}
     for count in range(2, 201):
-        merged = merged.merge(sweep.Sketch.of(variables, years, batch()))
+        merged = merged.merge(sweeps.Sketch.of(variables, years, batch()))
         if count in (20, 200):
             sizes[count] = merged.nbytes
     assert merged.runs().min() == 2_000_000
     # Values in [1, 10] fill at most log(10)/log(GAMMA) + 1 bins per (variable, year).
-    bound = (math.log(10) / math.log(sweep.GAMMA) + 2) * len(variables) * len(years) * 16
+    bound = (math.log(10) / math.log(sweeps.GAMMA) + 2) * len(variables) * len(years) * 16
     assert sizes[20] == sizes[200] <= bound
 
 
@@ -316,7 +316,7 @@ def test_bands_of_a_sweep_agree_with_numpy_on_the_same_runs(reference):
     values = {**sdecon.load_scenario("baseline").values, **{name: runs[name].to_numpy() for name in names}}
     batch = engine.run(values, variables=sdecon.PUBLIC_VARIABLES)
     bands = reference.bands.set_index(["variable", "year"])
-    q = sweep.PERCENTILES
+    q = sweeps.PERCENTILES
     for variable, values in batch.values.items():
         ordered = np.sort(values, axis=1)
         rank = np.array(q) / 100 * (ordered.shape[1] - 1)
@@ -363,14 +363,14 @@ def test_a_sweep_writes_its_documented_files(reference):
     assert "tornado.png" in pngs and "fan-compute-spending-share-of-gdp.png" in pngs
     assert len(pngs) == len(sdecon.PUBLIC_VARIABLES) + 1
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in reference.figures)
-    again = sweep.load(d)  # the old name, which sdecon.report uses
+    again = sdecon.load_sweep(d)  # the old name, which sdecon.report uses
     pd.testing.assert_frame_equal(again.bands, reference.bands)
     pd.testing.assert_frame_equal(again.indices, reference.indices)
 
 
 def test_a_saved_sweep_loads_back_equal_to_what_sweep_returned(reference):
-    again = sweep.load_sweep(reference.directory)
-    assert isinstance(again, sweep.SweepResult) and again.directory == reference.directory
+    again = sdecon.load_sweep(reference.directory)
+    assert isinstance(again, sdecon.SweepResult) and again.directory == reference.directory
     assert again.manifest == reference.manifest
     pd.testing.assert_frame_equal(again.bands, reference.bands, check_exact=True)
     pd.testing.assert_frame_equal(again.indices, reference.indices, check_exact=True)
@@ -404,9 +404,9 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
                          "--output", str(tmp_path / "s"))
     assert code == 0, err
     assert "sweep: 64 runs (mc" in err and "wrote" in err and "(computed 1 batch)" in err
-    result = sweep.load_sweep(tmp_path / "s")
+    result = sdecon.load_sweep(tmp_path / "s")
     assert result.manifest["default_set"] is True
-    assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweep.default_uncertainty()]
+    assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweeps.default_uncertainty()]
     assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
     assert set(result.indices["year"]) == {2050}
 
@@ -416,7 +416,7 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu"]),
 ])
 def test_every_method_runs_the_model_end_to_end(tmp_path, method, samples, runs, columns):
-    result = sweep.sweep("jevons", method=method, samples=samples, vary=VARY, output=tmp_path / method,
+    result = sdecon.sweep("jevons", method=method, samples=samples, vary=VARY, output=tmp_path / method,
                          figures=False, progress=False, years=[2040])
     assert result.manifest["runs"] == runs and result.manifest["scenario"] == "jevons"
     assert list(result.indices.columns[5:]) == columns
@@ -429,7 +429,7 @@ def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
     shutil.copytree(reference.directory, tmp_path / "s")
     (tmp_path / "s" / "indices.parquet").unlink()
     with pytest.raises(SdeconError, match=r"is not finished \(4 of 4 batches on disk\).*--resume"):
-        sweep.load_sweep(tmp_path / "s")
+        sdecon.load_sweep(tmp_path / "s")
 
 
 def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_path, reference, capsys):
@@ -451,7 +451,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     finished = {p.name: p.stat() for p in (output / "runs").glob("batch-*.parquet")}
     assert 1 <= len(finished) < 8
     with pytest.raises(SdeconError, match="is not finished"):
-        sweep.load_sweep(output)
+        sdecon.load_sweep(output)
 
     code, err = _command(capsys, *SETTINGS, "--batch-size", "10", "--workers", "1", "--no-figures",
                          "--resume", "--output", str(output))
@@ -465,7 +465,7 @@ def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_pat
     assert not [p for p in output.rglob(".*")]
     # The results equal the uninterrupted sweep's (whose batches were twice as large).
     _same_files(output, reference.directory)
-    pd.testing.assert_frame_equal(sweep.load_sweep(output).runs(), reference.runs())
+    pd.testing.assert_frame_equal(sdecon.load_sweep(output).runs(), reference.runs())
 
 
 # --------------------------------------------------------------------------------------
@@ -536,7 +536,7 @@ def test_a_sweep_directory_is_locked_while_a_sweep_writes_it(tmp_path, capsys, r
         _refused(capsys, [*SETTINGS, "--output", str(out)], f"^sdecon: error: --{re.escape(message)}$")
     assert os.listdir(out) == ["sweep.lock"]  # nothing written
     # Held for the whole sweep, released at its end though its forked workers live on.
-    with sweep.LocalExecutor(2) as executor:
+    with sweeps.LocalExecutor(2) as executor:
         result = _sweep(out, executor=executor)
         with open(out / "sweep.lock") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -547,7 +547,7 @@ def test_a_design_larger_than_the_memory_is_refused_before_any_work(tmp_path, ca
     expected = (r"samples 1,000,000,000 needs about [\d,]+ GiB for the mc design over 61 parameters; this "
                 r"machine has [\d.,]+ GiB available; lower samples or vary fewer parameters$")
     with pytest.raises(SdeconError, match="^" + expected) as error:
-        sweep.sweep(method="mc", samples=10**9, output=tmp_path / "a")
+        sdecon.sweep(method="mc", samples=10**9, output=tmp_path / "a")
     assert error.value.argument == "samples"
     size = float(re.search(r"about ([\d,]+) GiB", str(error.value))[1].replace(",", ""))
     assert 450 < size < 600  # 10**9 runs x 61 parameters x 8 bytes, and the analysis
@@ -628,7 +628,7 @@ def test_a_dask_cluster_gives_the_local_results(tmp_path, reference):
     from dask.distributed import LocalCluster
     with LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address="127.0.0.1:0") as cluster:
-        with sweep.DaskExecutor(cluster.scheduler_address) as executor:
+        with sweeps.DaskExecutor(cluster.scheduler_address) as executor:
             result = _sweep(tmp_path / "dask", executor=executor)
     assert result.computed == 4
     _same_files(result.directory, reference.directory,

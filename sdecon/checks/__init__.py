@@ -179,14 +179,14 @@ def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = 
         One row a violation: check, run, year, left and right sides; empty when all hold.
     """
     from .. import scenarios as scenario_module
-    from .. import sweep as sweep_module
+    from .. import sweeps as sweep_module
     given = [x is not None for x in (scenarios, sweep, samples)]
     if sum(given) > 1:
         raise SdeconError("give one of scenarios, sweep and samples, not several", argument="scenarios")
     items = list(constraints) if constraints is not None else load(path, scope)
     wanted = sorted({v for c in items for v in c.variables()} - {STOCKS} | set(_quantity_stocks()))
     if sweep is not None:
-        result = sweep_module.load(sweep)
+        result = sweep_module.load_sweep(sweep)
         names = [u["name"] for u in result.manifest["vary"]]
         frame = result.runs(columns=names)
         values = {**result.manifest["scenario_values"], **{n: frame[n].to_numpy() for n in names}}

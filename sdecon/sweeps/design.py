@@ -86,7 +86,7 @@ def default_uncertainty() -> list[Uncertain]:
     for p in parameter.parameters().values():
         if p.fixed or _excluded_from_default(p.name):
             continue
-        wide = p.lower > 0 and p.upper / p.lower > 100
+        wide = p.log_scale
         found.append(Uncertain(p.name, p.lower, p.upper, "loguniform" if wide else "uniform",
                                lower=p.lower, upper=p.upper))
     return found
@@ -109,8 +109,8 @@ def parse_vary(item: str, scenario_values: Mapping[str, float] | None = None) ->
     if p.fixed:
         raise SdeconError(f"vary {item!r}: {p.name} is fixed at {p.default:g} {p.unit}; "
                           "it cannot be varied", argument="vary")
-    low = _about_vary(p.check, parts[0], f"vary {item!r}: LOW")
-    high = _about_vary(p.check, parts[1], f"vary {item!r}: HIGH")
+    low = _about_vary(p.check, parameter.from_text(parts[0]), f"vary {item!r}: LOW")
+    high = _about_vary(p.check, parameter.from_text(parts[1]), f"vary {item!r}: HIGH")
     if not low < high:
         raise SdeconError(f"vary {item!r}: LOW {low:g} must be below HIGH {high:g}", argument="vary")
     distribution = parts[2].lower() if len(parts) == 3 else "uniform"

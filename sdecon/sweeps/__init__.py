@@ -1,8 +1,8 @@
 """Sensitivity sweeps: thousands to millions of runs over uncertain parameters.
 
     sdecon sweep --scenario baseline --method sobol --samples 1024 --output sweeps/baseline
-    sdecon.sweep.sweep("baseline", method="sobol", samples=1024, output="sweeps/baseline")
-    sdecon.sweep.load_sweep("sweeps/baseline")    # a finished sweep: bands, indices, runs
+    sdecon.sweep("baseline", method="sobol", samples=1024, output="sweeps/baseline")
+    sdecon.load_sweep("sweeps/baseline")          # a finished sweep: bands, indices, runs
 
 Samples come from SALib (Monte Carlo from numpy), in the unit hypercube; each parameter's
 distribution turns them into values by its inverse CDF, so every method supports every
@@ -57,7 +57,6 @@ from .. import model, scenarios
 from ..errors import SdeconError
 from ..model import PUBLIC_VARIABLES
 from .batches import _compute_batch, _output_name, _Result, _Task
-from .command import add_parser, handle
 from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, OUTPUT_VALUES, Uncertain,
                      _check_design, _check_memory, _index_years, _positive, _saved_years, _uncertainty,
                      default_uncertainty, parse_vary, run_count, sample, transform, unit_sample)
@@ -74,8 +73,8 @@ load = load_sweep  # the name sdecon.report and sdecon.checks use
 __all__ = [
     "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
-    "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain", "add_parser",
-    "default_uncertainty", "fan_chart", "handle", "indices", "load", "load_sweep", "parse_vary",
+    "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain",
+    "default_uncertainty", "fan_chart", "indices", "load_sweep", "parse_vary",
     "rbd_fast", "run_count", "sample", "sweep", "tornado", "transform", "unit_sample",
 ]
 
@@ -144,7 +143,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     if output is None or not str(output):
         raise SdeconError("output is required: a sweep is written to a directory", argument="output")
     directory = Path(output)
-    from .. import __version__
+    from .._version import __version__
     runs = run_count(method, len(uncertain), int(samples))
     batches = -(-runs // batch_size)
     manifest = {
