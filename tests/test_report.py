@@ -405,6 +405,35 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+def test_errors_name_the_python_argument_and_the_command_line_its_flag(tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    cases = [(["baseline"], tmp_path / "file", "output_dir", "--output", "is a file; expected a directory"),
+             (["baseline"], tmp_path / "missing" / "out", "output_dir", "--output", "directory .* does not exist"),
+             (["baseline", "baseline"], tmp_path / "out", "scenario_names", "--scenarios", "is given twice")]
+    for names, out, argument, flag, problem in cases:
+        with pytest.raises(SdeconError) as caught:
+            write_report(names, out)
+        assert caught.value.argument == argument
+        assert re.match(rf"{argument}\b.*{problem}", str(caught.value)), str(caught.value)
+        assert cli.main(["report", "--scenarios", ",".join(names), "--output", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert re.fullmatch(rf"sdecon: error: {flag}\b.*{problem}.*\n", error), error
+        assert argument not in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("name", ["report.html", "results.XLSX", "report.pdf"])
+def test_an_output_named_like_a_file_is_refused(tmp_path, capsys, name):
+    out = tmp_path / name
+    stem = str(out)[:-len(out.suffix)]
+    _expect_error(rf"^output_dir '{re.escape(str(out))}' ends in '{re.escape(out.suffix)}' like a file, but a "
+                  rf"report is a directory .*; pass '{re.escape(stem)}'$", ["baseline"], out)
+    assert cli.main(["report", "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"sdecon: error: --output '{out}' ends in") and error.count("\n") == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_directory_is_replaced_only_if_it_is_a_previous_report(tmp_path, built):
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -39,21 +39,32 @@ def _scenario_files(s: Scenario) -> list[Path]:
     return files
 
 
+#: Endings of files a user may take a report for: a report is a directory holding them.
+_FILE_SUFFIXES = (".html", ".htm", ".pdf", ".xlsx", ".xls", ".csv", ".json", ".zip", ".png", ".svg", ".txt")
+
 
 def _check_output(output_dir) -> Path:
-    """The output directory, absolute, if it can be written (or replaced); else SdeconError."""
+    """The output directory, absolute, if it can be written (or replaced); else SdeconError
+    naming `output_dir`."""
     raw = str(output_dir)
     path = Path(os.path.abspath(raw))
+
+    def refuse(problem: str):
+        return SdeconError(f"output_dir {raw!r} {problem}", argument="output_dir")
+
     if path.parent == path:
-        raise SdeconError(f"output {raw!r} is the root directory; name a directory for the report")
+        raise refuse("is the root directory; name a directory for the report")
     if path.is_symlink():
-        raise SdeconError(f"output {raw!r} is a symbolic link; give the directory it points to")
+        raise refuse("is a symbolic link; give the directory it points to")
     if path.exists() and not path.is_dir():
-        raise SdeconError(f"output {raw!r} is a file; --output names a directory for the report")
+        raise refuse("is a file; expected a directory for the report")
+    if path.suffix.lower() in _FILE_SUFFIXES:
+        raise refuse(f"ends in {path.suffix!r} like a file, but a report is a directory (report.html, "
+                     f"report.pdf and results.xlsx go inside it); pass {str(Path(raw).with_suffix(''))!r}")
     if not path.parent.is_dir():
-        raise SdeconError(f"cannot write {raw!r}: directory {str(path.parent)!r} does not exist")
+        raise refuse(f"cannot be written: directory {str(path.parent)!r} does not exist")
     if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise SdeconError(f"cannot write {raw!r}: permission denied in {str(path.parent)!r}")
+        raise refuse(f"cannot be written: permission denied in {str(path.parent)!r}")
     if path.is_dir():
         present = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.is_dir()}
         if present:
@@ -63,15 +74,13 @@ def _check_output(output_dir) -> Path:
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 ours = None
             if ours is None:
-                raise SdeconError(f"output directory {raw!r} exists and is not an sdecon report; "
-                                  "choose a new directory or remove it")
+                raise refuse("exists and is not an sdecon report; choose a new directory or remove it")
             foreign = sorted(present - ours)
             if foreign:
-                raise SdeconError(f"output directory {raw!r} holds files the previous report did not "
-                                  f"write ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
-                                  "move them or choose a new directory")
+                raise refuse(f"holds files the previous report did not write ({', '.join(foreign[:3])}"
+                             f"{', ...' if len(foreign) > 3 else ''}); move them or choose a new directory")
         if not os.access(path, os.W_OK | os.X_OK):
-            raise SdeconError(f"cannot replace {raw!r}: permission denied")
+            raise refuse("cannot be replaced: permission denied")
     return path
 
 
@@ -155,13 +164,14 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         scenario_names = [scenario_names]
     scenario_names = list(scenario_names)
     if not scenario_names:
-        raise SdeconError("no scenario given; name one or more, e.g. baseline,jevons")
+        raise SdeconError("scenario_names: no scenario given; name one or more, such as baseline and jevons",
+                          argument="scenario_names")
     chosen = [scenarios.load(name) for name in scenario_names]
     seen = {}
     for name, s in zip(scenario_names, chosen):
         if s.name in seen:
-            raise SdeconError(f"scenario {s.name!r} is given twice ({seen[s.name]!r} and {name!r}); "
-                              "each scenario may appear once")
+            raise SdeconError(f"scenario_names: scenario {s.name!r} is given twice ({seen[s.name]!r} and "
+                              f"{name!r}); each scenario may appear once", argument="scenario_names")
         seen[s.name] = name
     path = _check_output(output_dir)
     loaded_calibration = loaded_sweep = None
@@ -192,7 +202,8 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     try:
         built = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     except OSError as error:
-        raise SdeconError(f"cannot write {str(output_dir)!r}: {error.strerror or error}") from None
+        raise SdeconError(f"output_dir {str(output_dir)!r} cannot be written: {error.strerror or error}",
+                          argument="output_dir") from None
     try:
         os.chmod(built, 0o777 & ~_umask())   # mkdtemp makes directories private
         (built / "figures").mkdir()
