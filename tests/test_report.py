@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -509,6 +510,33 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
         or len(list((previous / "figures").iterdir())) == 4   # the old figures are gone
     assert np.isclose(sheets["saturation"].set_index("year").iloc[:, 0].iloc[0],
                       sdecon.run("saturation")[sdecon.PUBLIC_VARIABLES[0]].iloc[0], rtol=0, atol=0)
+
+
+def test_a_killed_writers_staging_directories_go_and_a_running_ones_stay(tmp_path, monkeypatch):
+    """SIGKILL leaves the staging directories beside the output; the next write removes those
+    of a process that is gone, and only those."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()                  # its PID now names no process
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        stale = [tmp_path / f".report.tmp-{gone.pid}-k1ll3d00", tmp_path / f".report.old-{gone.pid}-k1ll3d00"]
+        kept = [tmp_path / f".report.tmp-{running.pid}-w0rk1ng0",   # another process still writing
+                tmp_path / f".report.tmp-{os.getpid()}-w0rk1ng1",   # this one
+                tmp_path / ".report.tmp-n0p1d000",                  # no PID: its owner is unknown
+                tmp_path / f".other.tmp-{gone.pid}-k1ll3d00"]       # another output's
+        for folder in stale + kept:
+            folder.mkdir()
+            (folder / "report.html").write_text("half written")
+        every = sections.comparison_figures
+        monkeypatch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
+        write_report(["saturation"], tmp_path / "report")
+    finally:
+        running.kill()
+        running.wait()
+    assert (tmp_path / "report" / "manifest.json").is_file()
+    assert not [p for p in stale if p.exists()]
+    assert all((p / "report.html").read_text() == "half written" for p in kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report", *(p.name for p in kept)])
 
 
 def test_sdecon_report_on_the_command_line(tmp_path, capsys):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -84,12 +85,44 @@ def _check_output(output_dir) -> Path:
     return path
 
 
+def _staging(path: Path, kind: str) -> str:
+    """The name, but for a random end, of this process's directory of `kind` ("tmp": the report
+    being built, "old": the one it replaces) beside `path`; the PID in it tells a later write
+    whether its owner still runs."""
+    return f".{path.name}.{kind}-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:      # another user's process
+        return True
+    return True
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the staging directories of earlier writes of `path` whose process is gone: killed
+    (SIGKILL, SIGTERM), it could not remove them. Those of a running process, and any without
+    a PID in its name, are kept."""
+    stale = re.compile(rf"\.{re.escape(path.name)}\.(?:tmp|old)-(\d+)-.+")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = stale.fullmatch(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() and not _running(int(found[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def _move_into_place(built: Path, path: Path) -> None:
     """Put the built directory at `path`, replacing a previous report in two renames."""
     if not path.exists():
         os.rename(built, path)
         return
-    old = path.parent / f".{path.name}.old-{os.getpid()}-{built.name[-8:]}"
+    old = path.parent / f"{_staging(path, 'old')}{built.name[-8:]}"
     os.rename(path, old)
     try:
         os.rename(built, path)
@@ -199,8 +232,9 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     meta = (f"sdecon {__version__}, model SHA-256 {manifest['model']['sha256'][:12]}, "
             f"written {manifest['created_utc'].replace('+00:00', '')} UTC")
 
+    _remove_stale(path)
     try:
-        built = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        built = Path(tempfile.mkdtemp(prefix=_staging(path, "tmp"), dir=path.parent))
     except OSError as error:
         raise SdeconError(f"output_dir {str(output_dir)!r} cannot be written: {error.strerror or error}",
                           argument="output_dir") from None
