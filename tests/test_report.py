@@ -45,12 +45,10 @@ def _sha256(path: Path) -> str:
 
 
 def _tree_hash(folder: Path) -> str:
-    """SHA-256 over a directory's files: each one's relative path, a NUL and its SHA-256, in order."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + _sha256(path).encode())
-    return digest.hexdigest()
+    """SHA-256 of a directory's files, each as its relative path, a NUL and its SHA-256, in order."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return hashlib.sha256(b"".join(f"{p.relative_to(folder).as_posix()}\0{_sha256(p)}".encode()
+                                   for p in files)).hexdigest()
 
 
 def _slug(text: str) -> str:
