@@ -38,7 +38,9 @@ def timed(what: str, rows: list, function, *args):
 
 def main() -> int:
     import sdecon
-    from sdecon import report, scenarios, simulation
+    from sdecon import scenarios, simulation
+    from sdecon.report import figures as report_figures
+    from sdecon.report import sections, write_report
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -49,14 +51,14 @@ def main() -> int:
         chosen = [scenarios.load(name) for name in SCENARIOS]
         runs = timed("4 scenario runs (PySD, first loads the model)", rows,
                      lambda: {s.name: simulation.run(s) for s in chosen})
-        figures = report.comparison_figures(runs)
+        figures = sections.comparison_figures(runs)
         (folder / "figures").mkdir()
         timed(f"{len(figures)} figures, PNG and SVG", rows,
-              lambda: [report._save_figure(f, folder / "figures") for f in figures])
-        report._seed004_model_check.cache_clear()
-        timed("seed 004 section (4 seed004-* runs)", rows, report._seed004_section)
+              lambda: [report_figures.save_figure(f, folder / "figures") for f in figures])
+        sections._seed004_model_check.cache_clear()
+        timed("seed 004 section (4 seed004-* runs)", rows, sections._seed004_section)
         timed("whole report, same process (runs again)", rows,
-              report.write_report, SCENARIOS, folder / "again")
+              write_report, SCENARIOS, folder / "again")
 
     print(f"sdecon {sdecon.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")

@@ -2,18 +2,23 @@
 summary first, figures with titles and units, and the report as a person sees it (PDF pages
 turned into images, the HTML opened in headless Chromium).
 
-One four-scenario report is built per session through the `report` subcommand's handler and
-checked many ways; the error tests stop before any run.
+One four-scenario report is built per session through the `report` subcommand and checked
+many ways; the error tests stop before any run. The tests use the public functions only:
+`sdecon.report.write_report`, `sdecon.cli.main`, `sdecon.plotting` and the report's modules'
+public names.
 """
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import html
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,8 +29,10 @@ import pytest
 import sdecon
 import sdecon.calibration
 import sdecon.sweep
-from sdecon import cli, model, report
+from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
+from sdecon.report import content, excel, figures, sections, write_report
+from sdecon.report import html as report_html
 
 SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
 SECTION_TITLES = {"summary": "Summary", "scenarios": "Scenarios", "comparison": "Scenario comparison",
@@ -33,19 +40,34 @@ SECTION_TITLES = {"summary": "Summary", "scenarios": "Scenarios", "comparison": 
                   "data": "Data sources", "manifest": "Manifest"}
 
 
-def _parser():
-    parser = cli._Parser(prog="sdecon")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
-    report.add_parser(commands)
-    return parser
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _tree_hash(folder: Path) -> str:
+    """SHA-256 of a directory's files, each as its relative path, a NUL and its SHA-256, in order."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return hashlib.sha256(b"".join(f"{p.relative_to(folder).as_posix()}\0{_sha256(p)}".encode()
+                                   for p in files)).hexdigest()
+
+
+def _slug(text: str) -> str:
+    """A figure's file stem: its name in lower case, runs of other characters as one '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _close(item) -> None:
+    """Close the matplotlib figure of a figure or of an axes."""
+    import matplotlib.pyplot as plt
+
+    plt.close(getattr(item, "figure", item))
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The four-scenario report, written by the CLI handler, and what it printed."""
+    """The four-scenario report, written by `sdecon report`."""
     out = tmp_path_factory.mktemp("report") / "example"
-    args = _parser().parse_args(["report", "--scenarios", ",".join(SCENARIOS), "--output", str(out)])
-    args.handler(args)
+    assert cli.main(["report", "--scenarios", ",".join(SCENARIOS), "--output", str(out)]) == 0
     return out
 
 
@@ -78,7 +100,7 @@ def _pdftotext(path: Path, page: int) -> str:
 def test_every_file_is_written_and_listed_in_the_manifest(built, manifest):
     for name in ("report.html", "report.pdf", "results.xlsx", "manifest.json"):
         assert (built / name).stat().st_size > 1000, name
-    stems = {report._slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    stems = {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
     assert {p.name for p in (built / "figures").iterdir()} == {f"{s}.{ext}" for s in stems for ext in ("png", "svg")}
     written = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
     assert manifest["files"] == written
@@ -86,19 +108,19 @@ def test_every_file_is_written_and_listed_in_the_manifest(built, manifest):
 
 
 def test_manifest_says_what_produced_the_report(built, manifest):
-    assert manifest["generator"] == report.GENERATOR
+    assert manifest["generator"] == content.GENERATOR
     assert manifest["sdecon_version"] == sdecon.__version__
     assert manifest["model"] == {"path": "models/ai_compute_economy.mdl", "sha256": model.model_hash()}
     assert [s["name"] for s in manifest["scenarios"]] == SCENARIOS
     for entry in manifest["scenarios"]:
         scenario = sdecon.load_scenario(entry["name"])
         assert entry["files"][0]["path"] == f"sdecon/scenarios/{entry['name']}.toml"
-        assert entry["files"][0]["sha256"] == report._sha256(scenario.path)
+        assert entry["files"][0]["sha256"] == _sha256(scenario.path)
         calibration = getattr(scenario, "calibration", None)
         # its base's file and its calibration file too
         assert len(entry["files"]) == 1 + bool(scenario.base) + bool(calibration)
         if calibration:
-            assert entry["files"][-1]["sha256"] == report._sha256(calibration)
+            assert entry["files"][-1]["sha256"] == _sha256(calibration)
     assert manifest["calibration"] is None and manifest["sweep"] is None
     assert manifest["command_line"] == f"sdecon report --scenarios {','.join(SCENARIOS)} --output {built}"
     assert pd.Timestamp(manifest["created_utc"]).tzname() == "UTC"
@@ -115,7 +137,7 @@ def test_excel_scenario_sheets_equal_the_runs_exactly(built, manifest, runs):
     for entry in manifest["scenarios"]:
         sheet = sheets[entry["sheet"]].set_index("year")
         expected = runs[entry["name"]][list(sdecon.PUBLIC_VARIABLES)]
-        assert list(sheet.columns) == [report.column_header(v) for v in sdecon.PUBLIC_VARIABLES]
+        assert list(sheet.columns) == [excel.column_header(v) for v in sdecon.PUBLIC_VARIABLES]
         assert all("[" in c and c.endswith("]") for c in sheet.columns)   # units in the header
         sheet.columns = [re.sub(r" \[.*\]$", "", c) for c in sheet.columns]
         # pandas turns whole-number floats (Installed Compute, above 2**53) into ints; back to
@@ -126,10 +148,10 @@ def test_excel_scenario_sheets_equal_the_runs_exactly(built, manifest, runs):
 def test_excel_key_numbers_and_parameters(built, runs):
     sheets = pd.read_excel(built / "results.xlsx", sheet_name=None, engine="openpyxl")
     key = sheets["key numbers"]
-    assert len(key) == len(report.KEY_VARIABLES) * len(SCENARIOS)
+    assert len(key) == len(content.KEY_VARIABLES) * len(SCENARIOS)
     for row in key.itertuples(index=False):
-        for year in report.KEY_YEARS:
-            assert getattr(row, f"_{3 + report.KEY_YEARS.index(year)}") == runs[row.scenario].loc[year, row.variable]
+        for year in content.KEY_YEARS:
+            assert getattr(row, f"_{3 + content.KEY_YEARS.index(year)}") == runs[row.scenario].loc[year, row.variable]
     params = sheets["parameters"].set_index("parameter")
     table = sdecon.parameter_table()
     assert list(params.index) == list(table.index)
@@ -196,14 +218,14 @@ def test_html_has_every_section_and_the_key_numbers(built, runs):
     for section_id, title in SECTION_TITLES.items():
         assert f'<section id="{section_id}">\n<h2>{title}</h2>' in page
     assert page.index('id="summary"') < page.index('id="scenarios"')
-    share = runs["jevons"].loc[2040, report.SHARE]
-    assert re.search(rf'<td class="num[^"]*">{re.escape(report._percent(share))}</td>', page)
+    share = runs["jevons"].loc[2040, content.SHARE]
+    assert re.search(rf'<td class="num[^"]*">{re.escape(content.fmt(100 * share))}%</td>', page)
 
 
 def test_html_escapes_all_text():
-    section = report.Section("x", "A <b> & \"c\"", ["<script>alert(1)</script>",
-                                                   report.Table(["<th>"], [["<td>"]])])
-    page = report._html([section], {}, "meta <i>")
+    section = content.Section("x", "A <b> & \"c\"", ["<script>alert(1)</script>",
+                                                    content.Table(["<th>"], [["<td>"]])])
+    page = report_html.render([section], {}, "meta <i>")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "&lt;th&gt;" in page and "&lt;td&gt;" in page and "meta &lt;i&gt;" in page
 
@@ -231,14 +253,14 @@ def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
     pdf = built / "report.pdf"
     first = _pdftotext(pdf, 1)
     assert "Summary" in first and "Key numbers" in first and "What separates the scenarios" in first
-    for text in [*SCENARIOS, *report.KEY_VARIABLES, *map(str, report.KEY_YEARS)]:
+    for text in [*SCENARIOS, *content.KEY_VARIABLES, *map(str, content.KEY_YEARS)]:
         assert text in first
     _check_pdf_sections(pdf, manifest["pdf_pages"], SECTION_TITLES)
 
 
 def test_pdf_metadata(built, manifest):
     raw = (built / "report.pdf").read_bytes()
-    assert b"/Title (" + report.TITLE.encode() + b")" in raw
+    assert b"/Title (" + content.TITLE.encode() + b")" in raw
     stamp = pd.Timestamp(manifest["created_utc"]).strftime("%Y%m%d%H%M%S").encode()
     assert b"/CreationDate (D:" + stamp in raw
 
@@ -265,30 +287,30 @@ def test_pdf_pages_render_as_images(built, tmp_path, manifest):
 
 def test_figures_have_titles_axis_labels_units_and_legends(runs):
     frames = {name: runs[name] for name in SCENARIOS}
-    figures = report.comparison_figures(frames)
-    assert [f.title for f in figures][:4] == list(report.KEY_VARIABLES)
-    assert sorted(f.title for f in figures) == sorted(sdecon.PUBLIC_VARIABLES)
-    for figure in figures:
-        fig = report.render_figure(figure)
+    comparison = sections.comparison_figures(frames)
+    assert [f.title for f in comparison][:4] == list(content.KEY_VARIABLES)
+    assert sorted(f.title for f in comparison) == sorted(sdecon.PUBLIC_VARIABLES)
+    for figure in comparison:
+        fig = figures.render_figure(figure)
         try:
             (ax,) = fig.axes
             assert ax.get_title().startswith(figure.title)
             assert ax.get_xlabel() == "year"
-            assert ax.get_ylabel() == report.unit(figure.title) and ax.get_ylabel()
+            assert ax.get_ylabel() == plotting.unit_label(figure.title) and ax.get_ylabel()
             assert [t.get_text() for t in ax.get_legend().get_texts()] == SCENARIOS
             values = pd.concat([frame[figure.title] for frame in frames.values()])
-            assert (ax.get_yscale() == "log") == (values.max() / values.min() > report.LOG_SPAN)
+            assert (ax.get_yscale() == "log") == (values.max() / values.min() > plotting.LOG_SPAN)
         finally:
-            report._pyplot().close(fig)
-    assert report.unit("Compute Spending") == "USD billion per year"
-    assert report.unit("Compute Spending Share of GDP") == "fraction of GDP"
+            _close(fig)
+    assert plotting.unit_label("Compute Spending") == "USD billion per year"
+    assert plotting.unit_label("Compute Spending Share of GDP") == "fraction of GDP"
 
 
 def test_figure_files_carry_their_title_and_unit(built):
     for variable in sdecon.PUBLIC_VARIABLES:
-        svg = (built / "figures" / f"{report._slug(variable)}.svg").read_text(encoding="utf-8")
-        assert variable in svg and report.unit(variable) in svg and ">year<" in svg
-        assert (built / "figures" / f"{report._slug(variable)}.png").read_bytes()[:4] == b"\x89PNG"
+        svg = (built / "figures" / f"{_slug(variable)}.svg").read_text(encoding="utf-8")
+        assert variable in svg and plotting.unit_label(variable) in svg and ">year<" in svg
+        assert (built / "figures" / f"{_slug(variable)}.png").read_bytes()[:4] == b"\x89PNG"
 
 
 # ------------------------------------------------------------------------------ Chromium
@@ -323,35 +345,37 @@ def test_html_in_headless_chromium(built, tmp_path):
 def test_summary_findings_come_from_the_numbers(runs):
     chosen = [sdecon.load_scenario(n) for n in SCENARIOS]
     frames = {name: runs[name] for name in SCENARIOS}
-    sentences = report.findings(frames, chosen)
-    share = {n: f.loc[2040, report.SHARE] for n, f in frames.items()}
+    sentences = sections.findings(frames, chosen)
+    share = {n: f.loc[2040, content.SHARE] for n, f in frames.items()}
     high, low = max(share, key=share.get), min(share, key=share.get)
-    assert f"{report._percent(share[high])} of GDP under {high}" in sentences[0]
-    assert f"{report._percent(share[low])} under {low}" in sentences[0]
-    assert report.fmt(share[high] / share[low]) in sentences[0]
+    assert f"{content.fmt(100 * share[high])}% of GDP under {high}" in sentences[0]
+    assert f"{content.fmt(100 * share[low])}% under {low}" in sentences[0]
+    assert content.fmt(share[high] / share[low]) in sentences[0]
     assert any("Elasticity of Substitution" in s and "jevons 1.6" in s for s in sentences)
-    alone = report.findings({"saturation": frames["saturation"]}, chosen[2:3])
+    alone = sections.findings({"saturation": frames["saturation"]}, chosen[2:3])
     assert alone[0].startswith("Under saturation compute spending is")
 
 
-def test_seed004_section_marks_the_cells_that_differ():
-    section = report._seed004_section()
-    tables = [b for b in section.blocks if isinstance(b, report.Table)]
+def test_seed004_section_marks_the_cells_that_differ(built):
+    page = (built / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="seed004">'):page.index('<section id="assumptions">')]
+    tables = re.findall(r"<table>.*?</table>", section, flags=re.S)
     compared = sdecon.seed004.compare()
-    marked = sum(len(t.marked) for t in tables[:-1])
+    marked = sum(len(re.findall(r'<td class="[^"]*\bmark\b', t)) for t in tables[:-1])
     assert marked == (~compared["agrees"]).sum()
-    assert len(tables[-1].rows) == (~compared["agrees"]).sum()   # each difference with its reason
+    rows = re.findall(r"<tr[ >]", tables[-1].split("<tbody>")[1])
+    assert len(rows) == (~compared["agrees"]).sum()   # each difference with its reason
 
 
 @pytest.mark.parametrize("value, text", [(0.000123, "1.23×10⁻⁴"), (0.00428, "0.00428"), (1.5, "1.5"),
                                          (6920.4, "6,920"), (2.5e7, "2.5×10⁷"), (0, "0"), (-1234, "-1,230"),
                                          (9.996e6, "1×10⁷")])
 def test_numbers_for_readers(value, text):
-    assert report.fmt(value) == text
+    assert content.fmt(value) == text
 
 
 def test_sheet_names_are_short_unique_and_clear_of_the_fixed_sheets():
-    names = report.sheet_names(["parameters", "a" * 40, "a" * 40 + "b", "x/y?"], report.RESERVED_SHEETS)
+    names = excel.sheet_names(["parameters", "a" * 40, "a" * 40 + "b", "x/y?"], excel.RESERVED_SHEETS)
     assert names["parameters"] == "parameters (2)"
     assert len(set(names.values())) == 4 and all(len(n) <= 31 for n in names.values())
     assert names["x/y?"] == "x_y_"
@@ -362,7 +386,7 @@ def test_sheet_names_are_short_unique_and_clear_of_the_fixed_sheets():
 
 def _expect_error(match, *args, **kwargs):
     with pytest.raises(SdeconError, match=match) as caught:
-        report.write_report(*args, **kwargs)
+        write_report(*args, **kwargs)
     assert "\n" not in str(caught.value)
 
 
@@ -378,6 +402,35 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     _expect_error("calibration file .* does not exist", ["baseline"], out, calibration=tmp_path / "no.json")
     _expect_error("sweep directory .* does not exist", ["baseline"], out, sweep=tmp_path / "nosweep")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_errors_name_the_python_argument_and_the_command_line_its_flag(tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    cases = [(["baseline"], tmp_path / "file", "output_dir", "--output", "is a file; expected a directory"),
+             (["baseline"], tmp_path / "missing" / "out", "output_dir", "--output", "directory .* does not exist"),
+             (["baseline", "baseline"], tmp_path / "out", "scenario_names", "--scenarios", "is given twice")]
+    for names, out, argument, flag, problem in cases:
+        with pytest.raises(SdeconError) as caught:
+            write_report(names, out)
+        assert caught.value.argument == argument
+        assert re.match(rf"{argument}\b.*{problem}", str(caught.value)), str(caught.value)
+        assert cli.main(["report", "--scenarios", ",".join(names), "--output", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert re.fullmatch(rf"sdecon: error: {flag}\b.*{problem}.*\n", error), error
+        assert argument not in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("name", ["report.html", "results.XLSX", "report.pdf"])
+def test_an_output_named_like_a_file_is_refused(tmp_path, capsys, name):
+    out = tmp_path / name
+    stem = str(out)[:-len(out.suffix)]
+    _expect_error(rf"^output_dir '{re.escape(str(out))}' ends in '{re.escape(out.suffix)}' like a file, but a "
+                  rf"report is a directory .*; pass '{re.escape(stem)}'$", ["baseline"], out)
+    assert cli.main(["report", "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"sdecon: error: --output '{out}' ends in") and error.count("\n") == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_an_existing_directory_is_replaced_only_if_it_is_a_previous_report(tmp_path, built):
@@ -404,9 +457,11 @@ def test_unwritable_parent_is_refused(tmp_path):
         locked.chmod(0o700)
 
 
-def test_handler_usage_errors_are_sdecon_errors():
-    with pytest.raises(SdeconError, match="report: .*--output"):
-        _parser().parse_args(["report", "--scenarios", "baseline"])
+def test_handler_usage_errors_are_sdecon_errors(capsys):
+    assert cli.main(["report", "--scenarios", "baseline"]) == 2
+    error = capsys.readouterr().err
+    # one line, not argparse's usage text: the parser's errors are SdeconErrors
+    assert re.fullmatch(r"sdecon: error: report: .*--output\n", error)
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
@@ -414,19 +469,21 @@ def test_a_failure_midway_leaves_nothing_and_keeps_the_previous_report(tmp_path,
     previous = tmp_path / "report"
     shutil.copytree(built, previous)
     before = {p: p.read_bytes() for p in previous.rglob("*") if p.is_file()}
+    from matplotlib.figure import Figure
+
     calls = []
 
-    def failing_save(figure, folder):
-        calls.append(figure.key)
+    def failing_save(self, *args, **kwargs):     # the second figure file fails
+        calls.append(args[0])
         if len(calls) == 2:
             raise failure
-        return real_save(figure, folder)
+        return real_save(self, *args, **kwargs)
 
-    real_save = report._save_figure
-    monkeypatch.setattr(report, "_save_figure", failing_save)
+    real_save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", failing_save)
     expected = SdeconError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as caught:
-        report.write_report(["saturation"], previous)
+        write_report(["saturation"], previous)
     if expected is SdeconError:
         assert "No space left on device" in str(caught.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"], "a temporary directory was left"
@@ -437,9 +494,9 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
     previous = tmp_path / "report"
     shutil.copytree(built, previous)
     # The fixture checks the full content; here two figures are enough to check the swap.
-    figures = report.comparison_figures
-    monkeypatch.setattr(report, "comparison_figures", lambda runs: figures(runs)[:2])
-    path = report.write_report("saturation", previous)
+    every = sections.comparison_figures
+    monkeypatch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
+    path = write_report("saturation", previous)
     assert path == previous
     manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in manifest["scenarios"]] == ["saturation"]
@@ -451,6 +508,33 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
         or len(list((previous / "figures").iterdir())) == 4   # the old figures are gone
     assert np.isclose(sheets["saturation"].set_index("year").iloc[:, 0].iloc[0],
                       sdecon.run("saturation")[sdecon.PUBLIC_VARIABLES[0]].iloc[0], rtol=0, atol=0)
+
+
+def test_a_killed_writers_staging_directories_go_and_a_running_ones_stay(tmp_path, monkeypatch):
+    """SIGKILL leaves the staging directories beside the output; the next write removes those
+    of a process that is gone, and only those."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()                  # its PID now names no process
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        stale = [tmp_path / f".report.tmp-{gone.pid}-k1ll3d00", tmp_path / f".report.old-{gone.pid}-k1ll3d00"]
+        kept = [tmp_path / f".report.tmp-{running.pid}-w0rk1ng0",   # another process still writing
+                tmp_path / f".report.tmp-{os.getpid()}-w0rk1ng1",   # this one
+                tmp_path / ".report.tmp-n0p1d000",                  # no PID: its owner is unknown
+                tmp_path / f".other.tmp-{gone.pid}-k1ll3d00"]       # another output's
+        for folder in stale + kept:
+            folder.mkdir()
+            (folder / "report.html").write_text("half written")
+        every = sections.comparison_figures
+        monkeypatch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
+        write_report(["saturation"], tmp_path / "report")
+    finally:
+        running.kill()
+        running.wait()
+    assert (tmp_path / "report" / "manifest.json").is_file()
+    assert not [p for p in stale if p.exists()]
+    assert all((p / "report.html").read_text() == "half written" for p in kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report", *(p.name for p in kept)])
 
 
 def test_sdecon_report_on_the_command_line(tmp_path, capsys):
@@ -496,14 +580,13 @@ def uncalibrated(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory, sweep_dir, uncalibrated):
-    """The report with --calibration and --sweep, written by the CLI handler."""
+    """The report with --calibration and --sweep, written by `sdecon report`."""
     out = tmp_path_factory.mktemp("full") / "report"
     with pytest.MonkeyPatch.context() as patch:
-        figures = report.comparison_figures
-        patch.setattr(report, "comparison_figures", lambda runs: figures(runs)[:2])
-        args = _parser().parse_args(["report", "--scenarios", f"baseline,{uncalibrated}", "--calibration",
-                                     str(CALIBRATION), "--sweep", str(sweep_dir), "--output", str(out)])
-        args.handler(args)
+        every = sections.comparison_figures
+        patch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
+        assert cli.main(["report", "--scenarios", f"baseline,{uncalibrated}", "--calibration", str(CALIBRATION),
+                         "--sweep", str(sweep_dir), "--output", str(out)]) == 0
     return out
 
 
@@ -564,8 +647,8 @@ def test_full_report_pdf_sections_each_start_a_page(full, full_manifest):
 
 def test_full_report_manifest_records_the_calibration_and_the_sweep(full, full_manifest, sweep_dir):
     assert full_manifest["calibration"] == {"path": "sdecon/calibrations/baseline-2024.json",
-                                            "sha256": report._sha256(CALIBRATION)}
-    assert full_manifest["sweep"]["sha256"] == report._tree_hash(sweep_dir)
+                                            "sha256": _sha256(CALIBRATION)}
+    assert full_manifest["sweep"]["sha256"] == _tree_hash(sweep_dir)
     assert "--calibration" in full_manifest["command_line"] and "--sweep" in full_manifest["command_line"]
     written = sorted(p.relative_to(full).as_posix() for p in full.rglob("*") if p.is_file())
     assert full_manifest["files"] == written
@@ -623,45 +706,63 @@ def test_runs_take_the_calibrated_values(full, full_manifest, uncalibrated):
         assert params.loc[name, "plain"] == value
 
 
-def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir):
-    loaded = report._load_calibration(CALIBRATION)
-    swept = report._load_sweep(sweep_dir)
-    history = report.history_figures(loaded)
-    fans = report.fan_figures(swept, {}, {})
-    tornados = report.tornado_figures(swept)
-    assert len(history) == loaded.residuals["series"].nunique()
-    assert sorted(f.title for f in fans) == sorted(f"{v}: range over the sweep" for v in sdecon.PUBLIC_VARIABLES)
-    assert [f.title for f in tornados] == [f"Sensitivity of {v}" for v in report.KEY_VARIABLES]
-    for figure in [*history, *fans, *tornados]:
-        fig = report.render_figure(figure)
+def _short_unit(text: str) -> str:
+    """A data series' unit before its qualifications: 'USD billion nominal (purchases; ...)' ->
+    'USD billion nominal'."""
+    return re.split(r"\s*[(;]", text, maxsplit=1)[0].strip()
+
+
+def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
+    """The report's history, tornado and fan figures, as files, and the charts they are drawn
+    with (`sdecon.plotting`, given the calibration's residuals and the sweep's tables)."""
+    residuals = pd.DataFrame(fit["residuals"])
+    swept = sdecon.sweep.load(sweep_dir)
+    series = list(dict.fromkeys(residuals["series"]))
+    stems = {p.stem for p in (full / "figures").glob("*.svg")}
+    assert {s for s in stems if s.startswith("history-")} == {f"history-{_slug(s)}" for s in series}
+    assert len(series) == residuals["series"].nunique()
+    assert {s for s in stems if s.startswith("fan-")} == {f"fan-{_slug(v)}" for v in sdecon.PUBLIC_VARIABLES}
+    page = (full / "report.html").read_text(encoding="utf-8")
+    assert re.findall(r'<figure id="figure-(tornado-[^"]+)"', page) == [
+        f"tornado-{_slug(v)}" for v in content.KEY_VARIABLES]
+    charts = ([(f"history-{_slug(s)}", plotting.series_title(s),
+                functools.partial(plotting.plot_series_history, residuals[residuals["series"] == s]))
+               for s in series]
+              + [(f"fan-{_slug(v)}", f"{v}: range over the sweep", functools.partial(plotting.plot_fan, swept.bands, v))
+                 for v in sdecon.PUBLIC_VARIABLES]
+              + [(f"tornado-{_slug(v)}", f"Sensitivity of {v}",
+                  functools.partial(plotting.plot_tornado, swept.indices, "mc", v)) for v in content.KEY_VARIABLES])
+    for key, title, draw in charts:
+        tornado = key.startswith("tornado-")
+        ax = draw()
         try:
-            (ax,) = fig.axes
-            assert ax.get_title().startswith(figure.title)
+            assert ax.get_title().startswith(title)
             assert ax.get_legend() is not None
-            if figure in tornados:
+            if tornado:
                 assert ax.get_xlabel() == "first-order index S1, RBD-FAST (fraction of variance)"
                 assert ax.get_ylabel() == "parameter"
-                assert len(ax.get_yticklabels()) == report.TORNADO_TOP
+                assert len(ax.get_yticklabels()) == plotting.TORNADO_TOP
             else:
                 assert ax.get_xlabel() == "year" and ax.get_ylabel()
         finally:
-            report._pyplot().close(fig)
+            _close(ax)
         for ext in ("png", "svg"):
-            assert (full / "figures" / f"{figure.key}.{ext}").stat().st_size > 1000, figure.key
-        svg = html.unescape((full / "figures" / f"{figure.key}.svg").read_text(encoding="utf-8"))
-        assert figure.title in svg
-        assert (">parameter<" if figure in tornados else ">year<") in svg
-    for figure in fans:
-        variable = figure.title.split(":")[0]
-        assert f">{report.unit(variable)}<" in (full / "figures" / f"{figure.key}.svg").read_text(encoding="utf-8")
-    units = dict(zip(loaded.residuals["series"], loaded.residuals["unit"]))
-    for figure in history:
-        fig = report.render_figure(figure)
+            assert (full / "figures" / f"{key}.{ext}").stat().st_size > 1000, key
+        svg = html.unescape((full / "figures" / f"{key}.svg").read_text(encoding="utf-8"))
+        assert title in svg
+        assert (">parameter<" if tornado else ">year<") in svg
+    for variable in sdecon.PUBLIC_VARIABLES:
+        svg = (full / "figures" / f"fan-{_slug(variable)}.svg").read_text(encoding="utf-8")
+        assert f">{plotting.unit_label(variable)}<" in svg
+    units = dict(zip(residuals["series"], residuals["unit"]))
+    for name in series:
+        ax = plotting.plot_series_history(residuals[residuals["series"] == name])
         try:
-            series = next(s for s in units if figure.key == f"history-{report._slug(s)}")
-            assert fig.axes[0].get_ylabel() == report._short_unit(units[series])
+            assert ax.get_ylabel() == _short_unit(units[name])
         finally:
-            report._pyplot().close(fig)
+            _close(ax)
+        svg = html.unescape((full / "figures" / f"history-{_slug(name)}.svg").read_text(encoding="utf-8"))
+        assert f">{_short_unit(units[name])}<" in svg
 
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
@@ -669,25 +770,85 @@ def test_tornado_shows_each_methods_index(method):
     """Synthetic indices: sobol draws ST with S1 marked, morris mu* in the output's unit."""
     columns = {"sobol": ["S1", "S1_conf", "ST", "ST_conf"],
                "morris": ["mu_star", "mu_star_conf", "sigma", "mu"]}[method]
-    rows = [{"output": f"{report.SHARE}@{y}", "variable": report.SHARE, "year": y, "unit": "Dmnl",
+    rows = [{"output": f"{content.SHARE}@{y}", "variable": content.SHARE, "year": y, "unit": "Dmnl",
              "parameter": p, **{c: 0.1 * (k + 1) for c in columns}}
             for y in (2030, 2050) for k, p in enumerate(["Hardware Growth Rate", "Elasticity of Substitution"])]
-    swept = report.SweepInput(Path("."), {"method": method, "runs": 10, "scenario": "baseline"}, pd.DataFrame(),
-                              pd.DataFrame(rows))
-    (figure,) = report.tornado_figures(swept)
-    fig = report.render_figure(figure)
+    ax = plotting.plot_tornado(pd.DataFrame(rows), method, content.SHARE)
     try:
-        ax = fig.axes[0]
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         assert labels[:2] == ["2030", "2050"]
         if method == "sobol":
             assert ax.get_xlabel() == "total-order Sobol' index ST (fraction of variance)"
             assert labels[-1].startswith("S1")
         else:
-            assert ax.get_xlabel() == f"mu*, mean absolute elementary effect ({report.unit(report.SHARE)})"
+            assert ax.get_xlabel() == f"mu*, mean absolute elementary effect ({plotting.unit_label(content.SHARE)})"
         assert [t.get_text() for t in ax.get_yticklabels()] == ["Elasticity of Substitution", "Hardware Growth Rate"]
     finally:
-        report._pyplot().close(fig)
+        _close(ax)
+
+
+def _charts(runs, fit, sweep_dir):
+    """Each chart function of sdecon.plotting with its data: name, and f(ax) drawing it."""
+    residuals = pd.DataFrame(fit["residuals"])
+    swept = sdecon.sweep.load(sweep_dir)
+    one = residuals[residuals["series"] == residuals["series"].iloc[0]]
+    return {"plot_scenarios": lambda ax: plotting.plot_scenarios(runs, content.SHARE, ax=ax),
+            "plot_series_history": lambda ax: plotting.plot_series_history(one, ax=ax),
+            "plot_fan": lambda ax: plotting.plot_fan(swept.bands, content.SHARE, ax=ax,
+                                                     run=runs["baseline"][content.SHARE], run_name="baseline"),
+            "plot_tornado": lambda ax: plotting.plot_tornado(swept.indices, "mc", content.SHARE, ax=ax)}
+
+
+def test_each_chart_draws_into_the_axes_it_is_given_or_a_new_one(runs, fit, sweep_dir):
+    from matplotlib.axes import Axes
+    import matplotlib.pyplot as plt
+
+    for name, draw in _charts(runs, fit, sweep_dir).items():
+        ax = draw(None)
+        try:
+            assert isinstance(ax, Axes) and ax.lines, name
+        finally:
+            _close(ax)
+        fig, (left, right) = plt.subplots(1, 2)
+        try:
+            assert draw(right) is right, name
+            assert right.lines and not left.lines, name
+            assert len(fig.axes) == 2, name      # no axes added
+        finally:
+            _close(fig)
+
+
+def test_the_base_year_line_is_the_models(runs):
+    ax = plotting.plot_scenarios(runs, "Combined Efficiency Multiplier")
+    try:
+        base_year = model.defaults()["Base Year"]
+        assert any(list(line.get_xdata()) == [base_year, base_year] for line in ax.lines)
+        assert f"base year {int(base_year)}" in [t.get_text().strip() for t in ax.texts]
+        assert ax.get_ylabel() == f"multiplier, 1 in {int(base_year)}"
+    finally:
+        _close(ax)
+
+
+def test_an_unknown_method_names_the_argument():
+    with pytest.raises(SdeconError, match="^method 'nope' is not a sweep method; allowed: sobol, morris, mc, lhs$") \
+            as caught:
+        plotting.plot_tornado(pd.DataFrame(columns=["variable", "year", "parameter"]), "nope", content.SHARE)
+    assert caught.value.argument == "method"
+
+
+def test_the_figures_of_the_command_line_are_built_from_the_charts(runs, fit):
+    key = plotting.plot_key_outputs({"baseline": runs["baseline"], "jevons": runs["jevons"]}, "two")
+    history = plotting.plot_history(pd.DataFrame(fit["residuals"]), "history")
+    try:
+        assert [ax.get_title().removesuffix(" (log scale)") for ax in key.axes] == [p for p, _ in plotting.KEY_PANELS]
+        assert all(ax.get_legend() is not None and ax.get_xlabel() == "year" for ax in key.axes)
+        assert key.axes[2].get_ylabel() == "USD billion per year"
+        shown = [ax for ax in history.axes if ax.get_visible()]
+        assert len(shown) == pd.DataFrame(fit["residuals"])["series"].nunique()
+        assert all(ax.get_legend() is not None and ax.get_ylabel() for ax in shown)
+    finally:
+        _close(key)
+        _close(history)
 
 
 def test_bad_calibration_or_sweep_is_one_line_and_writes_nothing(tmp_path, sweep_dir, capsys):

@@ -1,0 +1,271 @@
+"""Writing a report directory, all or nothing: the runs, every file built in a staging
+directory beside the output, the manifest (what produced the report, with hashes), and the
+move into place, replacing only a previous report."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__, model, scenarios, simulation
+from ..errors import SdeconError
+from ..scenarios import Scenario
+from . import excel, figures, html, pdf, sections
+from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
+from .inputs import _load_calibration, _load_sweep
+
+
+def _scenario_files(s: Scenario) -> list[Path]:
+    """The files a scenario's values come from: its own, those of the scenarios it builds on,
+    and the calibration file it or a base names."""
+    files, current = [], s
+    while current is not None and current.path is not None:
+        files.append(Path(current.path))
+        if not current.base:
+            break
+        base = scenarios._resolve(current.base, Path(current.path).parent)
+        current = scenarios.load(base)
+    if _calibration_of(s) is not None:
+        files.append(_calibration_of(s))
+    return files
+
+
+#: Endings of files a user may take a report for: a report is a directory holding them.
+_FILE_SUFFIXES = (".html", ".htm", ".pdf", ".xlsx", ".xls", ".csv", ".json", ".zip", ".png", ".svg", ".txt")
+
+
+def _check_output(output_dir) -> Path:
+    """The output directory, absolute, if it can be written (or replaced); else SdeconError
+    naming `output_dir`."""
+    raw = str(output_dir)
+    path = Path(os.path.abspath(raw))
+
+    def refuse(problem: str):
+        return SdeconError(f"output_dir {raw!r} {problem}", argument="output_dir")
+
+    if path.parent == path:
+        raise refuse("is the root directory; name a directory for the report")
+    if path.is_symlink():
+        raise refuse("is a symbolic link; give the directory it points to")
+    if path.exists() and not path.is_dir():
+        raise refuse("is a file; expected a directory for the report")
+    if path.suffix.lower() in _FILE_SUFFIXES:
+        raise refuse(f"ends in {path.suffix!r} like a file, but a report is a directory (report.html, "
+                     f"report.pdf and results.xlsx go inside it); pass {str(Path(raw).with_suffix(''))!r}")
+    if not path.parent.is_dir():
+        raise refuse(f"cannot be written: directory {str(path.parent)!r} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise refuse(f"cannot be written: permission denied in {str(path.parent)!r}")
+    if path.is_dir():
+        present = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.is_dir()}
+        if present:
+            try:
+                previous = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+                ours = set(previous["files"]) if previous.get("generator") == GENERATOR else None
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                ours = None
+            if ours is None:
+                raise refuse("exists and is not an sdecon report; choose a new directory or remove it")
+            foreign = sorted(present - ours)
+            if foreign:
+                raise refuse(f"holds files the previous report did not write ({', '.join(foreign[:3])}"
+                             f"{', ...' if len(foreign) > 3 else ''}); move them or choose a new directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise refuse("cannot be replaced: permission denied")
+    return path
+
+
+def _staging(path: Path, kind: str) -> str:
+    """The name, but for a random end, of this process's directory of `kind` ("tmp": the report
+    being built, "old": the one it replaces) beside `path`; the PID in it tells a later write
+    whether its owner still runs."""
+    return f".{path.name}.{kind}-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:      # another user's process
+        return True
+    return True
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the staging directories of earlier writes of `path` whose process is gone: killed
+    (SIGKILL, SIGTERM), it could not remove them. Those of a running process, and any without
+    a PID in its name, are kept."""
+    stale = re.compile(rf"\.{re.escape(path.name)}\.(?:tmp|old)-(\d+)-.+")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = stale.fullmatch(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() and not _running(int(found[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _move_into_place(built: Path, path: Path) -> None:
+    """Put the built directory at `path`, replacing a previous report in two renames."""
+    if not path.exists():
+        os.rename(built, path)
+        return
+    old = path.parent / f"{_staging(path, 'old')}{built.name[-8:]}"
+    os.rename(path, old)
+    try:
+        os.rename(built, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _libraries() -> dict[str, str]:
+    import matplotlib
+    import openpyxl
+    return {"pandas": f"pandas {pd.__version__}", "matplotlib": f"matplotlib {matplotlib.__version__}",
+            "openpyxl": f"openpyxl {openpyxl.__version__}"}
+
+
+def _manifest(chosen, calibration, sweep, command_line, sheets) -> dict:
+    pysd = model._import_pysd()
+    return {
+        "generator": GENERATOR,
+        "sdecon_version": __version__,
+        "model": {"path": _display_path(model.model_path()), "sha256": model.model_hash()},
+        "scenarios": [{"name": s.name, "title": s.title, "sheet": sheets[s.name],
+                       "files": [{"path": _display_path(p), "sha256": _sha256(p)} for p in _scenario_files(s)]}
+                      for s in chosen],
+        "calibration": None if calibration is None else {"path": _display_path(calibration),
+                                                         "sha256": _sha256(calibration)},
+        "sweep": None if sweep is None else {"path": _display_path(sweep), "sha256": _tree_hash(sweep)},
+        "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "command_line": command_line,
+        "python": platform.python_version(),
+        "pysd": pysd.__version__,
+        "libraries": _libraries(),
+    }
+
+
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + _sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _default_command_line(names, output_dir, calibration, sweep) -> str:
+    args = [repr(list(names)), repr(str(output_dir))]
+    args += [f"calibration={str(calibration)!r}"] if calibration else []
+    args += [f"sweep={str(sweep)!r}"] if sweep else []
+    return f"sdecon.report.write_report({', '.join(args)})"
+
+
+def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None, sweep=None,
+                 command_line: str | None = None) -> Path:
+    """Write a report on `scenario_names` (shipped names or .toml paths) into `output_dir`.
+
+    Writes report.html, report.pdf, results.xlsx, figures/*.png and *.svg and manifest.json,
+    all or nothing. `output_dir` must not exist, be empty, or hold a previous sdecon report
+    (which is replaced). `calibration`, a file from `sdecon calibrate --output`, gives every
+    run its fitted values (over the scenario's, as `sdecon run --calibration` does) and adds
+    'Model against history' and the 'calibration' sheet; `sweep`, a directory from `sdecon
+    sweep --output`, adds 'Sensitivity' (fan and tornado charts) and the 'sensitivity' sheet.
+    `command_line` is recorded in the manifest (default: this call). Returns the directory.
+    Bad input raises SdeconError before anything is written.
+    """
+    if isinstance(scenario_names, str):
+        scenario_names = [scenario_names]
+    scenario_names = list(scenario_names)
+    if not scenario_names:
+        raise SdeconError("scenario_names: no scenario given; name one or more, such as baseline and jevons",
+                          argument="scenario_names")
+    chosen = [scenarios.load(name) for name in scenario_names]
+    seen = {}
+    for name, s in zip(scenario_names, chosen):
+        if s.name in seen:
+            raise SdeconError(f"scenario_names: scenario {s.name!r} is given twice ({seen[s.name]!r} and "
+                              f"{name!r}); each scenario may appear once", argument="scenario_names")
+        seen[s.name] = name
+    path = _check_output(output_dir)
+    loaded_calibration = loaded_sweep = None
+    if calibration is not None:
+        calibration = Path(calibration)
+        if not calibration.is_file():
+            raise SdeconError(f"calibration file {str(calibration)!r} does not exist")
+        loaded_calibration = _load_calibration(calibration)
+    if sweep is not None:
+        sweep = Path(sweep)
+        if not sweep.is_dir():
+            raise SdeconError(f"sweep directory {str(sweep)!r} does not exist")
+        loaded_sweep = _load_sweep(sweep)
+
+    # With a calibration, every run takes its values over the scenario's, as `sdecon run
+    # --calibration` does; `effective` are the values the runs used, for the tables.
+    overrides = loaded_calibration.values if loaded_calibration is not None else {}
+    runs = {s.name: simulation.run(s, overrides) for s in chosen}
+    effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
+    sheets = excel.sheet_names([s.name for s in chosen], excel.RESERVED_SHEETS)
+    manifest = _manifest(chosen, calibration, sweep,
+                         command_line or _default_command_line(scenario_names, output_dir, calibration, sweep),
+                         sheets)
+    footer = f"sdecon {__version__} report: {', '.join(runs)}; {manifest['created_utc']}"
+    meta = (f"sdecon {__version__}, model SHA-256 {manifest['model']['sha256'][:12]}, "
+            f"written {manifest['created_utc'].replace('+00:00', '')} UTC")
+
+    _remove_stale(path)
+    try:
+        built = Path(tempfile.mkdtemp(prefix=_staging(path, "tmp"), dir=path.parent))
+    except OSError as error:
+        raise SdeconError(f"output_dir {str(output_dir)!r} cannot be written: {error.strerror or error}",
+                          argument="output_dir") from None
+    try:
+        os.chmod(built, 0o777 & ~_umask())   # mkdtemp makes directories private
+        (built / "figures").mkdir()
+        # Looked up in `sections` when called, so that a test may draw fewer figures.
+        comparison = sections.comparison_figures(runs)
+        svgs = {f.key: figures.save_figure(f, built / "figures") for f in comparison}
+        history = sections.historical_data()
+        sources = sections.data_sources(history)
+        optional = sections._optional_sections(loaded_calibration, loaded_sweep, runs, chosen,
+                                               {s.name: s.values for s in effective}, len(comparison) + 1)
+        for section in optional:
+            svgs.update({b.key: figures.save_figure(b, built / "figures")
+                         for b in section.blocks if isinstance(b, Figure)})
+        body = [sections._scenarios_section(effective, loaded_calibration), sections._comparison_section(comparison),
+                sections._seed004_section(), *optional, sections._assumptions_section(effective, loaded_calibration),
+                sections._data_section(sources), sections._manifest_section(manifest)]
+        report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep), *body]
+        (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
+        excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
+                          loaded_calibration, loaded_sweep)
+        manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
+        files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
+        manifest["files"] = sorted(files + ["manifest.json"])
+        (built / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _move_into_place(built, path)
+    except OSError as error:
+        raise SdeconError(f"cannot write the report to {str(output_dir)!r}: "
+                          f"{error.strerror or error}") from None
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    return path

@@ -1,0 +1,193 @@
+"""results.xlsx: the key numbers, a sheet per scenario with every public variable by year,
+parameters, data sources, seed 004, the calibration and sweep given, and the manifest; floats
+written so that they read back as the same doubles."""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .. import parameter, plotting, seed004
+from ..model import PUBLIC_VARIABLES
+from .content import KEY_YEARS, _display_path, _key_numbers, _sha256
+from .inputs import CalibrationInput, SweepInput
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_names(names: Sequence[str], reserved: Sequence[str]) -> dict[str, str]:
+    """An Excel sheet name for each scenario: at most 31 characters, unique, none of the reserved."""
+    taken = {r.lower() for r in reserved}
+    chosen = {}
+    for name in names:
+        base = _SHEET_FORBIDDEN.sub("_", name).strip("'")[:31] or "scenario"
+        candidate, n = base, 2
+        while candidate.lower() in taken:
+            suffix = f" ({n})"
+            candidate, n = base[:31 - len(suffix)] + suffix, n + 1
+        taken.add(candidate.lower())
+        chosen[name] = candidate
+    return chosen
+
+
+RESERVED_SHEETS = ("key numbers", "parameters", "data sources", "historical data", "seed 004", "manifest",
+                   "calibration", "sensitivity")
+
+
+def column_header(variable: str) -> str:
+    """Excel column header: the variable and its unit, 'Compute Spending [USD billion per year]'."""
+    return f"{variable} [{plotting.unit_label(variable)}]"
+
+
+@contextlib.contextmanager
+def _exact_floats():
+    """openpyxl writes numbers as '%.16g', which does not always give back the same double;
+    while saving, write floats as repr does (the shortest text that does, at most 17 digits).
+    tests/test_report.py checks the values read back equal the runs exactly."""
+    from openpyxl.cell import _writer
+
+    original = getattr(_writer, "safe_string", None)
+    if original is None:
+        yield
+        return
+
+    def safe_string(value):
+        if isinstance(value, float) and math.isfinite(value):
+            return repr(float(value))
+        return original(value)
+
+    _writer.safe_string = safe_string
+    try:
+        yield
+    finally:
+        _writer.safe_string = original
+
+
+def _cell(value):
+    """A value openpyxl writes as it is: None for NaN and missing, Python numbers for numpy's."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[list]:
+    return [[_cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
+
+
+def _calibration_blocks(calibration: CalibrationInput) -> list[tuple[list[str], list[list]]]:
+    """The 'calibration' sheet: the fitted parameters, the fit, and every residual."""
+    content = calibration.content
+    params = parameter.parameters()
+    stderr = content.get("stderr") or {}
+    unidentified = set(content.get("unidentified") or [])
+    table = [[name, value, _cell(stderr.get(name)), params[name].lower, params[name].upper, params[name].default,
+              params[name].unit, "no" if name in unidentified else "yes"]
+             for name, value in calibration.values.items()]
+    facts = [["file", _display_path(calibration.path)], ["sha256", _sha256(calibration.path)]]
+    facts += [[key, _cell(content.get(key))] for key in
+              ("scenario", "until", "cost", "success", "message", "nfev", "levels", "created", "sdecon_version",
+               "model_hash") if key in content]
+    return [(["parameter", "value", "standard error", "lower", "upper", "default", "unit", "identified"], table),
+            (["item", "value"], facts),
+            (list(calibration.residuals.columns), _frame_rows(calibration.residuals))]
+
+
+def _sensitivity_blocks(sweep: SweepInput, sha256: str) -> list[tuple[list[str], list[list]]]:
+    """The 'sensitivity' sheet: the percentile bands, the indices, the varied parameters, the sweep."""
+    manifest = sweep.manifest
+    keys = ["name", "distribution", "low", "high"]
+    keys += [k for item in manifest["vary"] for k in item if k not in keys]
+    keys = list(dict.fromkeys(keys))
+    vary = [[_cell(item.get(k)) for k in keys] for item in manifest["vary"]]
+    facts = [["directory", _display_path(sweep.path)], ["sha256 (its files)", sha256]]
+    facts += [[key, _cell(manifest.get(key))] for key in
+              ("scenario", "method", "samples", "runs", "seed", "index_years", "default_set", "sdecon_version",
+               "model_hash") if key in manifest]
+    return [(list(sweep.bands.columns), _frame_rows(sweep.bands)),
+            (list(sweep.indices.columns), _frame_rows(sweep.indices)),
+            (["parameter" if k == "name" else k for k in keys], vary),
+            (["item", "value"], facts)]
+
+
+def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, calibration=None,
+                sweep=None) -> None:
+    """Write results.xlsx at `path`: a sheet per scenario of `chosen` named by `sheets`, then the
+    parameters, data sources, historical data, seed 004, the calibration and sweep (when given)
+    and the manifest."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    bold = Font(bold=True)
+
+    def add(title, header, rows, widths=None):
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = bold
+        for row in rows:
+            sheet.append(row)
+        sheet.freeze_panes = "B2"
+        for i, width in enumerate(widths or [], start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        return sheet
+
+    def add_tables(title, tables, widths):
+        """Several tables on one sheet, one under the other, a blank row between; the first
+        table's header is row 1, so pandas.read_excel(nrows=...) reads it as it is."""
+        sheet = book.create_sheet(title)
+        for number, (header, rows) in enumerate(tables):
+            if number:
+                sheet.append([])
+            sheet.append(header)
+            for cell in sheet[sheet.max_row]:
+                cell.font = bold
+            for row in rows:
+                sheet.append(row)
+        for i, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        return sheet
+
+    book.remove(book.active)
+    numbers = _key_numbers(runs)
+    add("key numbers", ["variable", "unit", "scenario"] + [str(y) for y in KEY_YEARS],
+        numbers.values.tolist(), [32, 26, 20, 14, 14, 14])
+    for s in chosen:
+        frame = runs[s.name]
+        add(sheets[s.name], ["year"] + [column_header(v) for v in PUBLIC_VARIABLES],
+            [[int(year)] + [float(x) for x in values]
+             for year, values in zip(frame.index, frame[list(PUBLIC_VARIABLES)].to_numpy())],
+            [8] + [22] * len(PUBLIC_VARIABLES))
+    table = parameter.parameter_table()
+    add("parameters", ["parameter", "unit", "default", "lower", "upper"] + [s.name for s in chosen] + ["source"],
+        [[name, p.unit, p.default, p.lower, p.upper] + [s.values.get(name, p.default) for s in chosen] + [p.source]
+         for name, p in table.iterrows()], [40, 14, 10, 10, 10] + [14] * len(chosen) + [100])
+    add("data sources", list(sources.columns), sources.values.tolist(), [34, 40, 30, 12, 8, 80, 20])
+    add("historical data", list(history.columns), history.astype(object).where(history.notna(), None).values.tolist(),
+        [30, 8, 40, 30, 12, 40, 80, 20])
+    compared = seed004.compare()
+    add("seed 004", list(compared.columns),
+        [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
+         for row in compared.astype(object).values.tolist()], [10, 20, 8, 30, 10, 12, 14, 8, 80])
+    if calibration is not None:
+        add_tables("calibration", _calibration_blocks(calibration), [44, 22, 18, 12, 30, 12, 22, 10, 12])
+    if sweep is not None:
+        add_tables("sensitivity", _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
+                   [34, 36, 10, 40, 14, 14, 14, 14, 14, 14, 14])
+    add("manifest", ["item", "value"], [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
+                                        for k, v in manifest.items()], [20, 120])
+    with _exact_floats():
+        book.save(path)
+

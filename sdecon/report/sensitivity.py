@@ -1,0 +1,182 @@
+"""'Sensitivity', the section a sweep adds: how wide the range of outcomes is (fan charts,
+percentiles of the key numbers) and which parameters drive it (tornado charts)."""
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from .. import model, parameter, plotting
+from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _display_path,
+                      _key_unit, _key_value, _percent, _slug, exact, fmt)
+from .inputs import SweepInput
+from .pdf import _text_width
+
+
+def fan_figures(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+                first: int = 1) -> list[Figure]:
+    """A fan chart per public variable the sweep kept: its percentile bands over the years and
+    the median; the report's run of the sweep's scenario as a dashed line when it has the
+    sweep's values. A log scale when the bands span more than a factor of
+    `sdecon.plotting.LOG_SPAN`."""
+    bands, manifest = sweep.bands, sweep.manifest
+    present = list(dict.fromkeys(bands["variable"]))
+    order = [v for v in KEY_VARIABLES if v in present] + [v for v in present if v not in KEY_VARIABLES]
+    name = manifest["scenario"]
+    same_values = name in runs and dict(sorted(effective[name].items())) == manifest.get("scenario_values")
+    pairs = plotting.percentile_pairs(bands)
+    figures = []
+    for number, variable in enumerate(order, start=first):
+        rows = bands[bands["variable"] == variable]
+        run = runs[name][variable] if same_values and variable in runs[name] else None
+        draw = functools.partial(plotting.plot_fan, bands, variable, run=run, run_name=name,
+                                 runs=int(manifest["runs"]))
+        log = plotting.uses_log_scale(pd.concat([rows[f"p{p}"] for pair in pairs for p in pair]))
+        outer = f"{pairs[0][0]}th to {pairs[0][1]}th percentile" if pairs else "the percentiles"
+        caption = (f"Figure {number}. {variable} ({plotting.unit_label(variable)}) over {int(manifest['runs']):,} "
+                   f"runs of {name}: shaded from {outer} out to in, the median as a line"
+                   f"{', logarithmic scale' if log else ''}."
+                   + (f" Dashed: the report's run of {name}." if run is not None else ""))
+        figures.append(Figure(f"fan-{_slug(variable)}", f"{variable}: range over the sweep", caption, draw))
+    return figures
+
+
+def tornado_figures(sweep: SweepInput, first: int = 1, top: int = plotting.TORNADO_TOP) -> list[Figure]:
+    """A tornado chart per key variable the sweep analysed: the parameters with the largest
+    index in any index year, a bar a year, with 95% confidence half-widths."""
+    method, indices = sweep.manifest["method"], sweep.indices
+    shown = plotting.INDEX_SHOWN[method]
+    analysed = list(dict.fromkeys(indices["variable"]))
+    variables = [v for v in KEY_VARIABLES if v in analysed] or analysed[:1]
+    orders = {v: plotting.tornado_order(indices, method, v, top=top) for v in variables}
+    # One room for the parameter names in all the charts, so they line up
+    width = max([_text_width(p, 7.5) for order in orders.values() for p in order] + [0.5]) + 0.3 - 0.62
+    figures = []
+    for number, variable in enumerate(variables, start=first):
+        order = orders[variable]
+        years = sorted(indices.loc[indices["variable"] == variable, "year"].unique())
+        caption = (f"Figure {number}. What drives {variable}: the {len(order)} of "
+                   f"{indices['parameter'].nunique()} varied parameters with the largest {shown.label} in any "
+                   f"of {', '.join(map(str, years))}, in {shown.unit or plotting.unit_label(variable)}, a bar a "
+                   "year; whiskers are 95% confidence half-widths." + (
+                       " Black ticks: the first-order index S1; the gap to ST is the share of variance from "
+                       "interactions." if method == "sobol" else ""))
+        figures.append(Figure(f"tornado-{_slug(variable)}", f"Sensitivity of {variable}", caption,
+                              functools.partial(plotting.plot_tornado, indices, method, variable, top=top),
+                              label_width=max(width, 0.0)))
+    return figures
+
+
+def _vary_rows(manifest: dict) -> list[list[str]]:
+    params = parameter.parameters()
+    rows = []
+    for item in manifest["vary"]:
+        name = str(item.get("name"))
+        detail = []
+        if item.get("mean") is not None:
+            detail.append(f"mean {exact(item['mean'])}, sd {exact(item['sd'])}")
+        if item.get("truncated_to") is not None:
+            detail.append(f"truncated to {' to '.join(exact(x) for x in item['truncated_to'])}")
+        if item.get("mode") is not None:
+            detail.append(f"mode {exact(item['mode'])}")
+        rows.append([name, str(item.get("distribution", "")), f"{exact(item['low'])} to {exact(item['high'])}",
+                     "; ".join(detail), params[name].unit if name in params else ""])
+    return rows
+
+
+def _sweep_summary(sweep: SweepInput) -> str:
+    """One sentence for the summary: the spread of the headline variable and what drives it."""
+    manifest, bands, indices = sweep.manifest, sweep.bands, sweep.indices
+    text = (f"Sensitivity: {int(manifest['runs']):,} runs of {manifest['scenario']} "
+            f"({plotting.INDEX_SHOWN[manifest['method']].method}, {len(manifest['vary'])} "
+            "parameters varied)")
+    year = KEY_YEARS[-1]
+    row = bands[(bands["variable"] == SHARE) & (bands["year"] == year)]
+    pairs = plotting.percentile_pairs(bands)
+    if row.empty or not pairs:
+        return text + "; see Sensitivity."
+    lo, hi = pairs[0]
+    row = row.iloc[0]
+    text += (f" put compute spending at {_percent(row[f'p{lo}'])} to {_percent(row[f'p{hi}'])} of GDP in {year} "
+             f"({lo}th to {hi}th percentile; median {_percent(row['p50'])})")
+    column = plotting.INDEX_SHOWN[manifest["method"]].column
+    part = indices[(indices["variable"] == SHARE) & indices[column].notna()]
+    if not part.empty:
+        index_year = min(part["year"].unique(), key=lambda y: (abs(y - year), y))
+        top = part[part["year"] == index_year].sort_values(column, ascending=False).iloc[0]
+        text += (f"; the largest {column.replace('mu_star', 'mu*')} in {index_year} is that of "
+                 f"{top['parameter']} ({fmt(top[column])})")
+    return text + "."
+
+
+def _sensitivity_section(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+                         fans: list[Figure], tornados: list[Figure]) -> Section:
+    from .. import sweep as sweeps
+
+    manifest, bands = sweep.manifest, sweep.bands
+    method, name = manifest["method"], manifest["scenario"]
+    vary = manifest["vary"]
+    chosen_how = "the default uncertainty set" if manifest.get("default_set") else "chosen with --vary"
+    blocks: list = [
+        f"How wide the range of outcomes is, and which parameters drive it, from the sweep in "
+        f"{_display_path(sweep.path)}: {int(manifest['runs']):,} runs of scenario {name} by "
+        f"{plotting.INDEX_SHOWN[method].method} (N = {manifest['samples']}, seed {manifest['seed']}), varying "
+        f"{len(vary)} parameters ({chosen_how}, "
+        "listed at the end) while every other parameter keeps the scenario's value. Written by sdecon "
+        f"{manifest.get('sdecon_version', '?')}; 'sdecon sweep' and docs/sweep.md say how."]
+    if manifest.get("model_hash") and manifest["model_hash"] != model.model_hash():
+        blocks.append(f"Caution: the sweep ran another version of the model file (SHA-256 "
+                      f"{str(manifest['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}).")
+    if name in runs and dict(sorted(effective[name].items())) != manifest.get("scenario_values"):
+        blocks.append(f"The sweep's values for {name} differ from those of this report's run of it (another "
+                      "calibration, or the scenario file changed), so its run is not drawn on the fan charts.")
+    elif name not in runs:
+        blocks.append(f"The sweep's scenario, {name}, is not among this report's scenarios.")
+    short = bands["runs"].min() if "runs" in bands and len(bands) else manifest["runs"]
+    if short < manifest["runs"]:
+        blocks.append(f"Some runs gave no value in some years (as few as {int(short):,} of "
+                      f"{int(manifest['runs']):,} counted): the percentiles are of the runs that did.")
+    pairs = plotting.percentile_pairs(bands)
+    columns = [f"p{p}" for p in sorted({p for pair in pairs for p in pair} | {50})]
+    rows = []
+    for variable in KEY_VARIABLES:
+        for year in KEY_YEARS:
+            found = bands[(bands["variable"] == variable) & (bands["year"] == year)]
+            if not found.empty:
+                rows.append([f"{variable} ({_key_unit(variable)})", str(year)]
+                            + [_key_value(variable, found.iloc[0][c]) for c in columns])
+    if rows:
+        blocks.append(Heading("Key numbers across the sweep"))
+        blocks.append(Table(["variable", "year"] + [f"{c[1:]}th" if c != "p50" else "median" for c in columns], rows,
+                            numeric=set(range(1, 2 + len(columns))), group_first=True, size=8,
+                            caption="Percentiles over the runs (within 0.5%: the sweep counts values in "
+                                    "log-spaced bins). results.xlsx, sheet 'sensitivity', has every variable "
+                                    "and year, and every index."))
+    blocks.append(Heading("What drives the outcomes"))
+    blocks.append(
+        f"Tornado charts: for each key variable, the parameters with the largest "
+        f"{plotting.INDEX_SHOWN[method].label} in the sweep's index "
+        f"years. " + {"sobol": "ST is the share of the output's variance that goes with the parameter, alone "
+                               "or with others; S1 the share it explains alone.",
+                      "morris": "mu* is the mean absolute change of the output when the parameter moves by one "
+                                "level of its range (a quarter of its quantiles), in the output's unit.",
+                      "mc": "S1 is the share of the output's variance the parameter explains alone, estimated "
+                            "by RBD-FAST; with few runs it is noisy: read the whiskers.",
+                      "lhs": "S1 is the share of the output's variance the parameter explains alone, estimated "
+                             "by RBD-FAST; with few runs it is noisy: read the whiskers."}[method]
+        + " An output whose variance is dominated by a few extreme runs needs many samples (docs/sweep.md).")
+    blocks += tornados
+    blocks.append(Heading("Range of outcomes"))
+    blocks.append("Fan charts: for each public variable, the percentile bands over the runs in every year "
+                  f"and the median. A variable whose bands span more than a factor of {plotting.LOG_SPAN:g} is drawn "
+                  "on a logarithmic scale.")
+    blocks += fans
+    blocks.append(Heading("Varied parameters"))
+    vary_rows = _vary_rows(manifest)
+    columns = ["parameter", "distribution", "range", "detail", "unit"]
+    if not any(row[3] for row in vary_rows):       # uniform and loguniform only: no detail to give
+        columns, vary_rows = columns[:3] + columns[4:], [row[:3] + row[4:] for row in vary_rows]
+    blocks.append(Table(columns, vary_rows, size=7,
+                        caption=f"LOW to HIGH as given to --vary (docs/sweep.md, Distributions); index years "
+                                f"{', '.join(map(str, manifest.get('index_years', sweeps.INDEX_YEARS)))}."))
+    return Section("sensitivity", "Sensitivity", blocks)
