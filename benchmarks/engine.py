@@ -69,7 +69,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "sweep")
-        command = [sys.executable, "-m", "sdecon.cli", "sweep", "--method", "mc", "--samples",
+        command = [sys.executable, "-m", "sdecon", "sweep", "--method", "mc", "--samples",
                    str(args.runs), "--no-figures", "--output", out]
         clock = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)

@@ -20,10 +20,10 @@ SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
 
 
 def fresh_process(out: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of `python -m sdecon.report` in a new process (imports included)."""
+    """Wall and CPU seconds of `python -m sdecon report` in a new process (imports included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sdecon.report", "--scenarios", ",".join(SCENARIOS),
+    subprocess.run([sys.executable, "-m", "sdecon", "report", "--scenarios", ",".join(SCENARIOS),
                     "--output", str(out)], check=True, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - start, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -9,7 +9,7 @@ observed) and as the share of observations within 30% of the data.
 
     result = sdecon.backtest(origins=(2021, 2022, 2023), horizon=2)
     result.summary()                    # errors by series and horizon
-    sdecon.backtesting.plot(result, "global_datacenter_capex_delloro")   # every origin's forecast
+    sdecon.plotting.plot_backtest(result, "global_datacenter_capex_delloro")  # every origin's forecast
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import calibration, engine, fit, scenarios
+from . import calibration, engine, fit, plotting, scenarios
 from .errors import SdeconError
 
 #: Origins of the default backtest: each leaves at least one year of data to forecast.
@@ -118,32 +118,6 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
     return Backtest(origins, horizon, errors, fits, pd.concat(paths, ignore_index=True))
 
 
-def plot(result: Backtest, series: str, ax=None):
-    """Every origin's fit (dashed, to the origin) and forecast (solid, after it) of one
-    series against the data (points), on a log scale. Returns the axes."""
-    import matplotlib.pyplot as plt
-    paths = result.paths[result.paths["series"] == series]
-    if paths.empty:
-        known = sorted(result.paths["series"].unique())
-        raise SdeconError(f"series {series!r} is not in the backtest; expected one of {', '.join(known)}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    data = paths.drop_duplicates("time")
-    ax.scatter(data["time"], data["observed"], color="black", zorder=3, s=18, label="data")
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(result.origins)))
-    for origin, colour in zip(result.origins, colours):
-        run = paths[paths["origin"] == origin].sort_values("time")
-        before, after = run[run["time"] < origin + 1], run[run["time"] >= origin]
-        ax.plot(before["time"], before["modelled"], color=colour, linestyle="--", linewidth=1)
-        ax.plot(after["time"], after["modelled"], color=colour, linewidth=2,
-                label=f"fitted to {origin}")
-    ax.set_yscale("log")
-    ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
-    ax.set_xlabel("year")
-    ax.legend(fontsize=8)
-    return ax
-
-
 def write(result: Backtest, directory: str | Path) -> list[Path]:
     """errors.csv, summary.csv, next_year.csv and a figure per series (PNG) into `directory`,
     all or none."""
@@ -162,7 +136,7 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
         def draw(tmp, series=series):
             figure, ax = plt.subplots(figsize=(7, 4))
             try:
-                plot(result, series, ax=ax)
+                plotting.plot_backtest(result, series, ax=ax)
                 figure.tight_layout()
                 figure.savefig(tmp, format="png", dpi=110)
             finally:

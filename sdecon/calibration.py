@@ -53,6 +53,11 @@ class Calibration:
         `until` (`sdecon.observations`); validate and backtests use these.
     until : int or None
         The last year of data the fit saw.
+    path : Path or None
+        The file `load_calibration` read it from (None for a fit not yet saved).
+    provenance : dict
+        The file's ``sdecon_version``, ``model_hash`` and ``created``; a new fit's are those
+        of this sdecon, this model and the time it is saved.
     """
     parameters: dict[str, float]
     stderr: dict[str, float] = field(default_factory=dict)
@@ -68,6 +73,8 @@ class Calibration:
     unidentified: list[str] = field(default_factory=list)
     seconds: float = math.nan
     fixed: dict[str, float] = field(default_factory=dict)
+    path: Path | None = None            # the file it was loaded from
+    provenance: dict = field(default_factory=dict)  # sdecon_version, model_hash, created of that file
 
     def __eq__(self, other) -> bool:
         """Equal when their saved content is (the creation time apart)."""
@@ -109,6 +116,7 @@ class Calibration:
         return {
             "sdecon_version": __version__, "model_hash": model.model_hash(),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **self.provenance,
             "scenario": self.scenario, "until": self.until,
             "parameters": self.parameters, "stderr": _finite(self.stderr),
             "correlation": {a: _finite(row) for a, row in self.correlation.to_dict("index").items()},
@@ -185,6 +193,7 @@ def load_calibration(path: str | Path) -> Calibration:
             success=bool(content.get("success", True)), message=str(content.get("message", "")),
             nfev=int(content.get("nfev", 0)), until=content.get("until"),
             scenario=str(content.get("scenario", "baseline")),
-            unidentified=list(content.get("unidentified") or []))
+            unidentified=list(content.get("unidentified") or []), path=path,
+            provenance={k: content[k] for k in ("sdecon_version", "model_hash", "created") if k in content})
     except (TypeError, ValueError, AttributeError) as error:
         raise SdeconError(f"{name} is not a calibration sdecon wrote: {error}") from None

@@ -13,7 +13,7 @@ import textwrap
 
 import pandas as pd
 
-from . import checks, parameter, report, scenarios
+from . import checks, parameter, scenarios
 from .sweeps.design import BATCH_SIZE, INDEX_YEARS, METHODS
 from ._version import __version__
 from .errors import SdeconError
@@ -181,7 +181,8 @@ def _backtest(args) -> None:
     if args.output:
         output_directory(args.output)  # before the fits, so a bad path costs nothing
     engine.program().prepare()
-    result = backtest(args.origins, args.horizon, scenario=args.scenario, seed=args.seed)
+    origins = {} if args.origins is None else {"origins": args.origins}  # default: backtest's own
+    result = backtest(horizon=args.horizon, scenario=args.scenario, seed=args.seed, **origins)
     summary = result.summary()
     print(f"Backtest of {args.scenario!r} from origins {', '.join(map(str, result.origins))}: "
           "errors of the forecast by series and years after the origin")
@@ -253,6 +254,28 @@ def _sweep(args) -> None:
         f"indices.csv" + (", figures/" if args.figures else ""))
 
 
+def _split_commas(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _report(args) -> None:
+    import shlex
+
+    from .report import write_report
+
+    names = [name for item in args.scenario_names or ["baseline"] for name in _split_commas(item)]
+    command = ["sdecon", "report", "--scenarios", ",".join(names), "--output", args.output_dir]
+    if args.calibration:
+        command += ["--calibration", args.calibration]
+    if args.sweep:
+        command += ["--sweep", args.sweep]
+    path = write_report(names, args.output_dir, calibration=args.calibration, sweep=args.sweep,
+                        command_line=shlex.join(command))
+    print(f"wrote {args.output_dir}: report.html, report.pdf, results.xlsx, figures/ "
+          f"({len(names)} scenario{'s' if len(names) > 1 else ''}; open {path / 'report.html'})",
+          file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sdecon", description="System-dynamics model of the economics of AI compute.")
     parser.add_argument("--version", action="version", version=f"sdecon {__version__}")
@@ -297,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="observations: columns year, series, value, unit, source, confidence")
     compare.add_argument("--calibration", metavar="FILE.json",
                          help='parameter values and fitted levels to apply (default: the scenario\'s own '
-                            'calibration); a hand-written {"parameters": {"Vensim Name": value, ...}} works')
+                              'calibration); a hand-written {"parameters": {"Vensim Name": value, ...}} works')
     compare.add_argument("--scenario", default="baseline",
                          help="a shipped scenario name ('sdecon scenarios') or a .toml file (default: baseline)")
     compare.add_argument("--output", metavar="FILE",
@@ -308,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", help="calibrate up to each origin year and score the forecast of the years after",
         description="For each origin, calibrate on the data through it, forecast the later years, "
                     "and report the errors by series and horizon.")
-    back.add_argument("--origins", type=_origins, default=(2019, 2020, 2021, 2022, 2023),
+    back.add_argument("--origins", type=_origins,
                       help="origin years, comma-separated (default 2019,2020,2021,2022,2023)")
     back.add_argument("--horizon", type=int, default=None,
                       help="years scored after each origin (default: all to 2024)")
@@ -367,7 +390,21 @@ def build_parser() -> argparse.ArgumentParser:
                               help="directory to write (new or empty, unless --resume)")
     sweeping.set_defaults(handler=_sweep)
 
-    report.add_parser(commands)
+    reporting = commands.add_parser(
+        "report", help="write an HTML, PDF and Excel report on one or more scenarios",
+        description="Write report.html, report.pdf, results.xlsx, figures/ and manifest.json into "
+                    "a directory. An existing directory is replaced only if it is empty or holds a "
+                    "previous sdecon report.")
+    # Each option's dest is the argument of write_report it feeds, so that an error naming
+    # that argument names the option instead (sdecon.cli.main).
+    reporting.add_argument("--scenarios", action="append", dest="scenario_names", metavar="NAME[,NAME...]",
+                           help="shipped scenario names ('sdecon scenarios') or .toml files, comma-separated "
+                                   "(default: baseline)")
+    reporting.add_argument("--output", required=True, dest="output_dir", metavar="DIR",
+                           help="directory to write the report into")
+    reporting.add_argument("--calibration", metavar="FILE.json", help="add the model against history")
+    reporting.add_argument("--sweep", metavar="DIR", help="add the sensitivity section from a sweep")
+    reporting.set_defaults(handler=_report, scenario_names=None)
     return parser
 
 

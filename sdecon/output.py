@@ -75,14 +75,22 @@ def alive(pid: int) -> bool:
     return True
 
 
+#: The name `write_all` gives a temporary file: ".NAME.sdecon-PID-RANDOM.SUFFIX".
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.sdecon-(?P<pid>\d+)-[A-Za-z0-9_]+(?P<suffix>\.[A-Za-z0-9]+)?")
+
+
+def is_temporary(path: Path) -> bool:
+    """True when `path` is a temporary file of `write_all`."""
+    return path.is_file() and TEMPORARY.fullmatch(path.name) is not None
+
+
 def remove_stale(path: Path) -> list[Path]:
     """Remove the temporary files an earlier, killed writer of `path` left beside it (their
     names carry the writer's process id; a live writer's are kept)."""
     removed = []
-    pattern = re.compile(re.escape(f".{path.name}.sdecon-") + r"(\d+)-")
     for candidate in (path.parent if str(path.parent) else Path(".")).glob(f".{path.name}.sdecon-*"):
-        found = pattern.match(candidate.name)
-        if found and not alive(int(found.group(1))) and candidate.is_file():
+        found = TEMPORARY.fullmatch(candidate.name)
+        if found and found["name"] == path.name and not alive(int(found["pid"])) and candidate.is_file():
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed

@@ -453,6 +453,49 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     return ax
 
 
+def plot_backtest(result, series: str, ax=None):
+    """Every origin's fit (dashed, to the origin) and forecast (solid, after it) of one
+    series against the data (points), on a log scale.
+
+    Parameters
+    ----------
+    result : sdecon.backtesting.Backtest
+        What `sdecon.backtest` returned.
+    series : str
+        A data series of the backtest.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import numpy as np
+
+    plt = _pyplot()
+    paths = result.paths[result.paths["series"] == series]
+    if paths.empty:
+        known = sorted(result.paths["series"].unique())
+        raise SdeconError(f"series {series!r} is not in the backtest; expected one of {', '.join(known)}",
+                          argument="series")
+    ax = _axes(ax)
+    data = paths.drop_duplicates("time")
+    ax.scatter(data["time"], data["observed"], color="black", zorder=3, s=18, label="data")
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(result.origins)))
+    for origin, colour in zip(result.origins, colours):
+        run = paths[paths["origin"] == origin].sort_values("time")
+        before, after = run[run["time"] < origin + 1], run[run["time"] >= origin]
+        ax.plot(before["time"], before["modelled"], color=colour, linestyle="--", linewidth=1)
+        ax.plot(after["time"], after["modelled"], color=colour, linewidth=2,
+                label=f"fitted to {origin}")
+    ax.set_yscale("log")
+    ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
+    ax.set_xlabel("year")
+    ax.legend(fontsize=8)
+    return ax
+
+
+
 # --------------------------------------------------------------------------------------
 # Whole figures
 # --------------------------------------------------------------------------------------
@@ -504,6 +547,17 @@ def plot_history(residuals: pd.DataFrame, title: str = ""):
 
 
 def figure_writer(fig, path: str | Path):
-    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf)."""
-    check_writable(path, FIGURE_FORMATS)
-    return lambda tmp: fig.savefig(tmp, dpi=110)
+    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf).
+
+    The figure is drawn in memory and written in one piece: drawn straight to a full disk,
+    the PDF backend fails inside zlib, an error that names no file."""
+    import io
+
+    fmt = check_writable(path, FIGURE_FORMATS).suffix.lstrip(".").lower()
+
+    def write(tmp: Path) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=110)
+        Path(tmp).write_bytes(buffer.getvalue())
+
+    return write

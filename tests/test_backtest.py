@@ -67,3 +67,18 @@ def test_the_command_writes_errors_summaries_and_a_figure_per_series(tmp_path, c
     assert "folder" in capsys.readouterr().err and not (tmp_path / "no").exists()
     assert main(["backtest", "--origins", "2023", "--output", str(out / "errors.csv")]) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
+
+
+def test_the_backtest_chart_draws_into_the_axes_it_is_given_or_a_new_one(result):
+    from matplotlib.figure import Figure
+
+    from sdecon import plotting
+
+    series = sorted(result.paths["series"].unique())[0]
+    ax = plotting.plot_backtest(result, series)
+    assert len(ax.lines) == 2 * len(result.origins) and len(ax.collections) == 1  # fit and forecast; data
+    given = Figure().add_subplot()
+    assert plotting.plot_backtest(result, series, ax=given) is given and len(given.lines) == len(ax.lines)
+    with pytest.raises(SdeconError, match="series 'nope' is not in the backtest"):
+        plotting.plot_backtest(result, "nope")
+    plotting.plt.close("all")

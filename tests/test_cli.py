@@ -105,19 +105,24 @@ def test_a_failing_write_leaves_no_half_written_file(tmp_path, monkeypatch, caps
     assert os.listdir(tmp_path) == []
 
 
-def test_a_failing_figure_leaves_neither_the_figure_nor_the_table(tmp_path, monkeypatch, capsys):
-    from matplotlib.figure import Figure
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_a_full_disk_under_the_figure_leaves_neither_the_figure_nor_the_table(tmp_path, monkeypatch, capsys,
+                                                                            suffix):
+    # The figure is drawn in memory and written in one piece; the disk fills during that write.
+    from pathlib import Path
+    written = Path.write_bytes
 
-    def broken(self, path, **kwargs):
-        with open(path, "wb") as handle:
-            handle.write(b"\x89PNG half")
-        raise OSError(28, "No space left on device")
+    def full(self, data):
+        if self.suffix == suffix:
+            written(self, data[: len(data) // 2])
+            raise OSError(28, "No space left on device")
+        return written(self, data)
 
-    monkeypatch.setattr(Figure, "savefig", broken)
+    monkeypatch.setattr(Path, "write_bytes", full)
     code, out, err = _run(capsys, "run", "--output", str(tmp_path / "run.csv"),
-                          "--figure", str(tmp_path / "run.png"))
+                          "--figure", str(tmp_path / f"run{suffix}"))
     assert code == 2
-    assert err == f"sdecon: error: cannot write '{tmp_path / 'run.png'}': No space left on device\n"
+    assert err == f"sdecon: error: cannot write '{tmp_path / f'run{suffix}'}': No space left on device\n"
     assert os.listdir(tmp_path) == []
 
 

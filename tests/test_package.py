@@ -71,8 +71,8 @@ def test_only_the_command_line_imports_the_command_line():
     assert importers == []
 
 
-PUBLIC = ("run", "run_scenarios", "calibrate", "backtest", "check", "validate", "write_report",
-          "load_calibration", "Scenario", "Parameter", "SdeconError")
+PUBLIC = ("run", "run_scenarios", "calibrate", "backtest", "check", "validate", "sweep", "write_report",
+          "load_calibration", "load_sweep", "SweepResult", "Scenario", "Parameter", "SdeconError")
 
 
 @pytest.mark.parametrize("name", PUBLIC)

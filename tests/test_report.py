@@ -9,7 +9,6 @@ public names.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import html
@@ -28,7 +27,7 @@ import pytest
 
 import sdecon
 import sdecon.calibration
-import sdecon.sweep
+import sdecon
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
 from sdecon.report import content, excel, figures, sections, write_report
@@ -500,7 +499,7 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
     assert path == previous
     manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in manifest["scenarios"]] == ["saturation"]
-    assert manifest["command_line"].startswith("sdecon.report.write_report(['saturation']")
+    assert manifest["command_line"].startswith("sdecon.write_report(['saturation']")
     sheets = pd.read_excel(previous / "results.xlsx", sheet_name=None, engine="openpyxl")
     assert "saturation" in sheets and "jevons" not in sheets
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
@@ -538,9 +537,6 @@ def test_a_killed_writers_staging_directories_go_and_a_running_ones_stay(tmp_pat
 
 
 def test_sdecon_report_on_the_command_line(tmp_path, capsys):
-    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    if "report" not in commands.choices:
-        pytest.skip("sdecon.cli does not register report yet (report.add_parser)")
     assert cli.main(["report", "--scenarios", "baseline,nope", "--output", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert error.startswith("sdecon: error: unknown scenario 'nope'") and error.count("\n") == 1
@@ -564,7 +560,7 @@ FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "s
 def sweep_dir(tmp_path_factory):
     """A small Monte Carlo sweep of the baseline over the default uncertainty set (a few seconds)."""
     out = tmp_path_factory.mktemp("sweep") / "mc"
-    sdecon.sweep.sweep("baseline", method="mc", samples=64, seed=1, output=out, figures=False, progress=False)
+    sdecon.sweep("baseline", method="mc", samples=64, seed=1, output=out, figures=False, progress=False)
     return out
 
 
@@ -692,7 +688,7 @@ def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
 
 
 def test_runs_take_the_calibrated_values(full, full_manifest, uncalibrated):
-    values = sdecon.calibration.load(CALIBRATION)
+    values = sdecon.load_calibration(CALIBRATION).parameters
     sheets = pd.read_excel(full / "results.xlsx", sheet_name=None, engine="openpyxl")
     entry = next(e for e in full_manifest["scenarios"] if e["name"] == "plain")
     sheet = sheets[entry["sheet"]].set_index("year")
@@ -716,7 +712,7 @@ def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
     """The report's history, tornado and fan figures, as files, and the charts they are drawn
     with (`sdecon.plotting`, given the calibration's residuals and the sweep's tables)."""
     residuals = pd.DataFrame(fit["residuals"])
-    swept = sdecon.sweep.load(sweep_dir)
+    swept = sdecon.load_sweep(sweep_dir)
     series = list(dict.fromkeys(residuals["series"]))
     stems = {p.stem for p in (full / "figures").glob("*.svg")}
     assert {s for s in stems if s.startswith("history-")} == {f"history-{_slug(s)}" for s in series}
@@ -790,7 +786,7 @@ def test_tornado_shows_each_methods_index(method):
 def _charts(runs, fit, sweep_dir):
     """Each chart function of sdecon.plotting with its data: name, and f(ax) drawing it."""
     residuals = pd.DataFrame(fit["residuals"])
-    swept = sdecon.sweep.load(sweep_dir)
+    swept = sdecon.load_sweep(sweep_dir)
     one = residuals[residuals["series"] == residuals["series"].iloc[0]]
     return {"plot_scenarios": lambda ax: plotting.plot_scenarios(runs, content.SHARE, ax=ax),
             "plot_series_history": lambda ax: plotting.plot_series_history(one, ax=ax),

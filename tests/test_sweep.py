@@ -598,17 +598,18 @@ def test_a_full_disk_leaves_a_directory_that_runs_again_or_resumes(tmp_path, mon
 
 def test_stale_temporaries_are_removed_on_the_next_run_or_resume(tmp_path, reference):
     import shutil
-    # A sweep killed while writing its manifest, then one killed while writing batch 2.
+    # A sweep killed while writing its manifest, then one killed while writing batch 2 (the
+    # temporaries as sdecon.output.write_all names them).
     early = tmp_path / "early"
     (early / "runs").mkdir(parents=True)
-    (early / ".manifest.json.k3x_9qa1.json").write_text("{")
-    (early / "runs" / ".batch-00000.parquet.0a1b2c3d.parquet").write_bytes(b"PAR1")
+    (early / ".manifest.json.sdecon-12345-k3x_9qa1.json").write_text("{")
+    (early / "runs" / ".batch-00000.parquet.sdecon-12345-0a1b2c3d.parquet").write_bytes(b"PAR1")
     late = tmp_path / "late"
     shutil.copytree(reference.directory, late)
     for name in ("summary_bands.parquet", "indices.parquet", "runs/batch-00002.parquet"):
         (late / name).unlink()
-    (late / "runs" / ".batch-00002.parquet.zz_99aa0.parquet").write_bytes(b"PAR1")
-    (late / "sketches" / ".batch-00003.parquet.abcdefgh.parquet").write_bytes(b"PAR1")
+    (late / "runs" / ".batch-00002.parquet.sdecon-12345-zz_99aa0.parquet").write_bytes(b"PAR1")
+    (late / "sketches" / ".batch-00003.parquet.sdecon-12345-abcdefgh.parquet").write_bytes(b"PAR1")
     _sweep(early)
     assert _sweep(late, resume=True).computed == 1
     for out in (early, late):

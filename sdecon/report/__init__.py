@@ -1,7 +1,7 @@
 """Reports for people who read rather than run the model: HTML, PDF, Excel and figures.
 
     sdecon report --scenarios baseline,jevons --output reports/example
-    sdecon.report.write_report(["baseline", "jevons"], "reports/example")
+    sdecon.write_report(["baseline", "jevons"], "reports/example")
 
 One report is a directory: `report.html` (one self-contained file: CSS inline, figures as
 inline SVG, no network request), `report.pdf` (the same sections as pages, the summary on
@@ -20,13 +20,12 @@ and moved into place at the end. An existing output directory is replaced only w
 is empty or a previous sdecon report holding no file the report did not write; anything
 else is refused, so a user's own files are never deleted.
 
-The modules, in the order a report is made: `inputs` reads the calibration and the sweep
-given; `content` is the model of a report (sections of blocks) and its number formats;
-`sections`, `history` and `sensitivity` write the sections, drawing every chart with
-`sdecon.plotting`; `figures`, `html`, `pdf` and `excel` render them; `bundle` writes the
-directory (`write_report`); `command` is `sdecon report`.
+The modules, in the order a report is made: `content` is the model of a report (sections of
+blocks) and its number formats; `sections`, `history` and `sensitivity` write the sections
+from the runs, a `Calibration` and a `SweepResult`, drawing every chart with
+`sdecon.plotting`; `figures`, `html`, `pdf` and `excel` render them; `bundle` checks the
+inputs and writes the directory (`write_report`). `sdecon report` is in `sdecon.cli`.
 """
 from .bundle import write_report
-from .command import add_parser
 
-__all__ = ["add_parser", "write_report"]
+__all__ = ["write_report"]

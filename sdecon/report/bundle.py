@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__, model, scenarios, simulation
+from .. import model, plotting, scenarios, simulation
+from .._version import __version__
+from ..calibration import Calibration, load_calibration
+from ..sweeps import SweepResult, load_sweep
 from ..errors import SdeconError
 from ..scenarios import Scenario
 from . import excel, figures, html, pdf, sections
 from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
-from .inputs import _load_calibration, _load_sweep
 
 
 def _scenario_files(s: Scenario) -> list[Path]:
@@ -177,21 +179,39 @@ def _default_command_line(names, output_dir, calibration, sweep) -> str:
     args = [repr(list(names)), repr(str(output_dir))]
     args += [f"calibration={str(calibration)!r}"] if calibration else []
     args += [f"sweep={str(sweep)!r}"] if sweep else []
-    return f"sdecon.report.write_report({', '.join(args)})"
+    return f"sdecon.write_report({', '.join(args)})"
 
 
 def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None, sweep=None,
                  command_line: str | None = None) -> Path:
-    """Write a report on `scenario_names` (shipped names or .toml paths) into `output_dir`.
+    """Write a report on one or more scenarios: HTML, PDF, Excel, figures and a manifest.
 
-    Writes report.html, report.pdf, results.xlsx, figures/*.png and *.svg and manifest.json,
-    all or nothing. `output_dir` must not exist, be empty, or hold a previous sdecon report
-    (which is replaced). `calibration`, a file from `sdecon calibrate --output`, gives every
-    run its fitted values (over the scenario's, as `sdecon run --calibration` does) and adds
-    'Model against history' and the 'calibration' sheet; `sweep`, a directory from `sdecon
-    sweep --output`, adds 'Sensitivity' (fan and tornado charts) and the 'sensitivity' sheet.
-    `command_line` is recorded in the manifest (default: this call). Returns the directory.
-    Bad input raises SdeconError before anything is written.
+    Parameters
+    ----------
+    scenario_names : sequence of str
+        Shipped scenario names or scenario files (.toml), each once.
+    output_dir : str or Path
+        The report's directory: new, empty, or a previous sdecon report (replaced). Written
+        all or nothing: report.html, report.pdf, results.xlsx, figures/*.png and *.svg,
+        manifest.json.
+    calibration : str, Path or Calibration, optional
+        A calibration (`sdecon.calibrate`, saved): every run takes its fitted values over
+        the scenario's, and the report adds 'Model against history' and a 'calibration' sheet.
+    sweep : str, Path or SweepResult, optional
+        A finished sweep (`sdecon.sweep`): adds 'Sensitivity' (fan and tornado charts) and
+        a 'sensitivity' sheet.
+    command_line : str, optional
+        Recorded in the manifest (default: this call).
+
+    Returns
+    -------
+    Path
+        The report's directory.
+
+    Raises
+    ------
+    SdeconError
+        Bad input, one line naming the argument, before anything is written.
     """
     if isinstance(scenario_names, str):
         scenario_names = [scenario_names]
@@ -207,21 +227,14 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
                               f"{name!r}); each scenario may appear once", argument="scenario_names")
         seen[s.name] = name
     path = _check_output(output_dir)
-    loaded_calibration = loaded_sweep = None
-    if calibration is not None:
-        calibration = Path(calibration)
-        if not calibration.is_file():
-            raise SdeconError(f"calibration file {str(calibration)!r} does not exist")
-        loaded_calibration = _load_calibration(calibration)
-    if sweep is not None:
-        sweep = Path(sweep)
-        if not sweep.is_dir():
-            raise SdeconError(f"sweep directory {str(sweep)!r} does not exist")
-        loaded_sweep = _load_sweep(sweep)
+    loaded_calibration = _calibration_for_report(calibration) if calibration is not None else None
+    loaded_sweep = _sweep_for_report(sweep) if sweep is not None else None
+    calibration = loaded_calibration.path if loaded_calibration is not None else None
+    sweep = loaded_sweep.directory if loaded_sweep is not None else None
 
     # With a calibration, every run takes its values over the scenario's, as `sdecon run
     # --calibration` does; `effective` are the values the runs used, for the tables.
-    overrides = loaded_calibration.values if loaded_calibration is not None else {}
+    overrides = loaded_calibration.parameters if loaded_calibration is not None else {}
     runs = {s.name: simulation.run(s, overrides) for s in chosen}
     effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
     sheets = excel.sheet_names([s.name for s in chosen], excel.RESERVED_SHEETS)
@@ -269,3 +282,49 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     finally:
         shutil.rmtree(built, ignore_errors=True)
     return path
+
+
+_FROM_CALIBRATE = "expected a file written by 'sdecon calibrate --output FILE.json'"
+_FROM_SWEEP = "expected a directory written by 'sdecon sweep'"
+
+
+def _calibration_for_report(calibration: str | Path | Calibration) -> Calibration:
+    """The calibration, read and checked before any run: it must cite a file and carry the
+    residuals the 'Model against history' section draws."""
+    if not isinstance(calibration, Calibration):
+        if not Path(calibration).is_file():
+            raise SdeconError(f"calibration file {str(calibration)!r} does not exist")
+        calibration = load_calibration(calibration)
+    if calibration.path is None:
+        raise SdeconError("calibration has no file for the report to cite; save it first "
+                          "(Calibration.save) and pass the path or load_calibration(path)", argument="calibration")
+    residuals = calibration.residuals
+    missing = [c for c in ("series", "year", "observed", "unit", "modelled", "log_error") if c not in residuals]
+    if residuals.empty or missing:
+        raise SdeconError(f"calibration file {str(calibration.path)!r} has no \"residuals\" records to set the "
+                          f"model against history; {_FROM_CALIBRATE}")
+    if residuals[["year", "observed"]].isna().any().any() or not (residuals["observed"] > 0).all():
+        raise SdeconError(f"calibration file {str(calibration.path)!r}: every residual needs a year and a "
+                          f"positive observed value; {_FROM_CALIBRATE}")
+    return calibration
+
+
+def _sweep_for_report(sweep: str | Path | SweepResult) -> SweepResult:
+    """The finished sweep, read and checked before any run."""
+    if isinstance(sweep, SweepResult):
+        return sweep
+    path = Path(sweep)
+    if not path.is_dir():
+        raise SdeconError(f"sweep directory {str(path)!r} does not exist")
+    try:
+        result = load_sweep(path)
+    except SdeconError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:  # a damaged file
+        raise SdeconError(f"sweep directory {str(path)!r} cannot be read: {' '.join(str(error).split())[:300]}") \
+            from None
+    method = result.manifest.get("method")
+    if method not in plotting.INDEX_SHOWN:
+        raise SdeconError(f"sweep directory {str(path)!r}: unknown method {method!r}; "
+                          f"allowed: {', '.join(plotting.INDEX_SHOWN)}")
+    return result

@@ -15,7 +15,8 @@ import pandas as pd
 from .. import parameter, plotting, seed004
 from ..model import PUBLIC_VARIABLES
 from .content import KEY_YEARS, _display_path, _key_numbers, _sha256
-from .inputs import CalibrationInput, SweepInput
+from ..calibration import Calibration
+from ..sweeps import SweepResult
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -85,15 +86,15 @@ def _frame_rows(frame: pd.DataFrame) -> list[list]:
     return [[_cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
 
 
-def _calibration_blocks(calibration: CalibrationInput) -> list[tuple[list[str], list[list]]]:
+def _calibration_blocks(calibration: Calibration) -> list[tuple[list[str], list[list]]]:
     """The 'calibration' sheet: the fitted parameters, the fit, and every residual."""
-    content = calibration.content
+    content = {**calibration.to_dict(), **calibration.provenance}
     params = parameter.parameters()
-    stderr = content.get("stderr") or {}
-    unidentified = set(content.get("unidentified") or [])
+    stderr = content["stderr"]
+    unidentified = set(calibration.unidentified)
     table = [[name, value, _cell(stderr.get(name)), params[name].lower, params[name].upper, params[name].default,
               params[name].unit, "no" if name in unidentified else "yes"]
-             for name, value in calibration.values.items()]
+             for name, value in calibration.parameters.items()]
     facts = [["file", _display_path(calibration.path)], ["sha256", _sha256(calibration.path)]]
     facts += [[key, _cell(content.get(key))] for key in
               ("scenario", "until", "cost", "success", "message", "nfev", "levels", "created", "sdecon_version",
@@ -103,14 +104,14 @@ def _calibration_blocks(calibration: CalibrationInput) -> list[tuple[list[str], 
             (list(calibration.residuals.columns), _frame_rows(calibration.residuals))]
 
 
-def _sensitivity_blocks(sweep: SweepInput, sha256: str) -> list[tuple[list[str], list[list]]]:
+def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str], list[list]]]:
     """The 'sensitivity' sheet: the percentile bands, the indices, the varied parameters, the sweep."""
     manifest = sweep.manifest
     keys = ["name", "distribution", "low", "high"]
     keys += [k for item in manifest["vary"] for k in item if k not in keys]
     keys = list(dict.fromkeys(keys))
     vary = [[_cell(item.get(k)) for k in keys] for item in manifest["vary"]]
-    facts = [["directory", _display_path(sweep.path)], ["sha256 (its files)", sha256]]
+    facts = [["directory", _display_path(sweep.directory)], ["sha256 (its files)", sha256]]
     facts += [[key, _cell(manifest.get(key))] for key in
               ("scenario", "method", "samples", "runs", "seed", "index_years", "default_set", "sdecon_version",
                "model_hash") if key in manifest]

@@ -7,16 +7,16 @@ import math
 
 import pandas as pd
 
-from .. import model, parameter, plotting
+from .. import model, observations, parameter, plotting
 from ..scenarios import Scenario
 from .content import Bullets, Figure, Heading, Section, Table, _display_path, _sha256, _slug, exact, fmt
-from .inputs import CalibrationInput
+from ..calibration import Calibration
 
 
-def history_figures(calibration: CalibrationInput, first: int = 1) -> list[Figure]:
+def history_figures(calibration: Calibration, first: int = 1) -> list[Figure]:
     """One figure per fitted series: the observations as dots, the calibrated model at the same
     dates as a line (`sdecon.plotting.plot_series_history`)."""
-    levels = calibration.content.get("levels") or {}
+    levels = calibration.levels
     figures = []
     for number, (series, table) in enumerate(calibration.residuals.groupby("series", sort=False), start=first):
         table = table.sort_values("year", kind="stable")
@@ -36,27 +36,26 @@ def history_figures(calibration: CalibrationInput, first: int = 1) -> list[Figur
     return figures
 
 
-def _history_section(calibration: CalibrationInput, chosen: list[Scenario], figures: list[Figure]) -> Section:
-    from ..calibration import summarise
-
-    content, residuals = calibration.content, calibration.residuals
+def _history_section(calibration: Calibration, chosen: list[Scenario], figures: list[Figure]) -> Section:
+    residuals = calibration.residuals
     params = parameter.parameters()
-    stderr = content.get("stderr") or {}
-    unidentified = set(content.get("unidentified") or [])
-    until = content.get("until", "not recorded")
+    stderr = {n: v for n, v in calibration.stderr.items() if math.isfinite(v)}
+    unidentified = set(calibration.unidentified)
+    until = calibration.until if calibration.until is not None else "not recorded"
     path = _display_path(calibration.path)
+    provenance = calibration.provenance
     blocks: list = [
         f"The model against the historical data, with the values fitted in {path}. Every scenario in "
         "this report takes these values on top of its own (as 'sdecon run --calibration' does). The "
         f"fit compared the model with the data through {until}: below are the fitted values, how well "
         "the fit went, the errors by series and each series against the model."]
-    if content.get("model_hash") and content["model_hash"] != model.model_hash():
+    if provenance.get("model_hash") and provenance["model_hash"] != model.model_hash():
         blocks.append(f"Caution: the calibration was fitted to another version of the model file "
-                      f"(SHA-256 {str(content['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}); "
+                      f"(SHA-256 {str(provenance['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}); "
                       "the errors below are that model's, not this one's.")
     replaced = []
     for s in chosen:
-        changed = [f"{n} {exact(s.values[n])} becomes {exact(v)}" for n, v in calibration.values.items()
+        changed = [f"{n} {exact(s.values[n])} becomes {exact(v)}" for n, v in calibration.parameters.items()
                    if n in s.values and s.values[n] != v]
         if changed:
             replaced.append(f"{s.name}: {'; '.join(changed)}")
@@ -66,7 +65,7 @@ def _history_section(calibration: CalibrationInput, chosen: list[Scenario], figu
 
     blocks.append(Heading("Fitted parameters"))
     rows, marked = [], set()
-    for r, (name, value) in enumerate(calibration.values.items()):
+    for r, (name, value) in enumerate(calibration.parameters.items()):
         p = params[name]
         se = stderr.get(name)
         note = []
@@ -84,35 +83,35 @@ def _history_section(calibration: CalibrationInput, chosen: list[Scenario], figu
                         caption="Standard errors from the Jacobian at the best point. Not identified: the data "
                                 "cannot pin the value down (relative standard error above 1), so it rests on "
                                 "the others and on the bounds."))
-    correlation = content.get("correlation") or {}
-    names = [n for n in calibration.values if isinstance(correlation.get(n), dict)]
-    strong = [f"{a} and {b}: {correlation[a][b]:+.2f}" for i, a in enumerate(names) for b in names[i + 1:]
-              if isinstance(correlation[a].get(b), (int, float)) and abs(correlation[a][b]) > 0.8]
+    correlation = calibration.correlation
+    names = [n for n in calibration.parameters if n in correlation.index and n in correlation.columns]
+    strong = [f"{a} and {b}: {correlation.loc[a, b]:+.2f}" for i, a in enumerate(names) for b in names[i + 1:]
+              if math.isfinite(correlation.loc[a, b]) and abs(correlation.loc[a, b]) > 0.8]
     if strong:
         blocks.append("Estimates correlated above 0.8 (the data tell their combination better than each):")
         blocks.append(Bullets(strong))
 
     blocks.append(Heading("The fit"))
-    success = content.get("success")
+    success = calibration.success
     facts = [["file", f"{path} (SHA-256 {_sha256(calibration.path)[:12]})"],
-             ["scenario the fit started from", str(content.get("scenario", "not recorded"))],
+             ["scenario the fit started from", calibration.scenario],
              ["data through", str(until)],
              ["observations", f"{len(residuals)} in {residuals['series'].nunique()} series"],
-             ["cost", "not recorded" if content.get("cost") is None
-              else f"{fmt(content['cost'])} (half the sum of squared weighted log errors)"],
-             ["converged", "not recorded" if success is None else "yes" if success else "no"],
-             ["optimisers' message", str(content.get("message", "not recorded"))]]
-    if content.get("nfev") is not None:
-        facts.append(["model runs", f"{int(content['nfev']):,}"])
-    if content.get("created"):
-        facts.append(["written", f"{content['created']} by sdecon {content.get('sdecon_version', '?')}"])
+             ["cost", "not recorded" if not math.isfinite(calibration.cost)
+              else f"{fmt(calibration.cost)} (half the sum of squared weighted log errors)"],
+             ["converged", "yes" if success else "no"],
+             ["optimisers' message", calibration.message or "not recorded"]]
+    if calibration.nfev:
+        facts.append(["model runs", f"{calibration.nfev:,}"])
+    if provenance.get("created"):
+        facts.append(["written", f"{provenance['created']} by sdecon {provenance.get('sdecon_version', '?')}"])
     blocks.append(Table(["item", "value"], facts, size=7.5))
     if success is False:
         blocks.append("The fit did not report convergence (see the message): its values are the best point "
                       "the search found, not a proven optimum.")
 
     blocks.append(Heading("Errors by series"))
-    summary = summarise(residuals)
+    summary = observations.summary(residuals)
     order = list(dict.fromkeys(residuals["series"]))
     blocks.append(Table(
         ["series", "rows", "mean |log error|", "largest |log error|", "RMS log error", "typical factor"],

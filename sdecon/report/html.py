@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from .. import __version__
+from .._version import __version__
 from .content import GENERATOR, TITLE, Bullets, Figure, Heading, Section, Table
 
 _CSS = """

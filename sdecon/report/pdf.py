@@ -8,7 +8,8 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from .. import __version__, plotting
+from .. import plotting
+from .._version import __version__
 from .content import TITLE, Bullets, Figure, Heading, Section, Table
 
 PAGE_W, PAGE_H = 8.27, 11.69          # A4, inches

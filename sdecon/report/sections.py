@@ -16,7 +16,8 @@ from .content import (KEY_VARIABLES, KEY_YEARS, PACKAGE, SHARE, Bullets, Figure,
                       _calibration_of, _display_path, _factor, _key_numbers, _key_unit, _key_value, _percent,
                       _sha256, _slug, exact, fmt)
 from .history import _history_section, history_figures
-from .inputs import CalibrationInput, SweepInput
+from ..calibration import Calibration
+from ..sweeps import SweepResult
 from .sensitivity import _sensitivity_section, _sweep_summary, fan_figures, tornado_figures
 
 
@@ -157,7 +158,7 @@ def _summary_section(runs, chosen, calibration=None, sweep=None) -> Section:
         if _calibration_of(s) is not None:
             calibrated.setdefault(_display_path(_calibration_of(s)), []).append(s.name)
     if calibration is not None:
-        blocks.append(f"Calibration: every scenario takes the {len(calibration.values)} values fitted in "
+        blocks.append(f"Calibration: every scenario takes the {len(calibration.parameters)} values fitted in "
                       f"{_display_path(calibration.path)} over its own; other values are set by the scenario "
                       "files or are documented defaults. Model against history sets the model against the "
                       "data the values were fitted to.")
@@ -405,7 +406,7 @@ def _manifest_section(manifest: dict) -> Section:
         Table(["item", "value"], rows, size=7)])
 
 
-def _optional_sections(calibration: CalibrationInput | None, sweep: SweepInput | None,
+def _optional_sections(calibration: Calibration | None, sweep: SweepResult | None,
                        runs: dict[str, pd.DataFrame], chosen: Sequence[Scenario] = (),
                        effective: dict[str, dict] | None = None, first_figure: int = 1) -> list[Section]:
     """'Model against history' when a calibration is given, 'Sensitivity' when a sweep is:

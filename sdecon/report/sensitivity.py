@@ -9,11 +9,11 @@ import pandas as pd
 from .. import model, parameter, plotting
 from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _display_path,
                       _key_unit, _key_value, _percent, _slug, exact, fmt)
-from .inputs import SweepInput
+from ..sweeps import SweepResult
 from .pdf import _text_width
 
 
-def fan_figures(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+def fan_figures(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
                 first: int = 1) -> list[Figure]:
     """A fan chart per public variable the sweep kept: its percentile bands over the years and
     the median; the report's run of the sweep's scenario as a dashed line when it has the
@@ -41,7 +41,7 @@ def fan_figures(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dic
     return figures
 
 
-def tornado_figures(sweep: SweepInput, first: int = 1, top: int = plotting.TORNADO_TOP) -> list[Figure]:
+def tornado_figures(sweep: SweepResult, first: int = 1, top: int = plotting.TORNADO_TOP) -> list[Figure]:
     """A tornado chart per key variable the sweep analysed: the parameters with the largest
     index in any index year, a bar a year, with 95% confidence half-widths."""
     method, indices = sweep.manifest["method"], sweep.indices
@@ -84,7 +84,7 @@ def _vary_rows(manifest: dict) -> list[list[str]]:
     return rows
 
 
-def _sweep_summary(sweep: SweepInput) -> str:
+def _sweep_summary(sweep: SweepResult) -> str:
     """One sentence for the summary: the spread of the headline variable and what drives it."""
     manifest, bands, indices = sweep.manifest, sweep.bands, sweep.indices
     text = (f"Sensitivity: {int(manifest['runs']):,} runs of {manifest['scenario']} "
@@ -109,9 +109,9 @@ def _sweep_summary(sweep: SweepInput) -> str:
     return text + "."
 
 
-def _sensitivity_section(sweep: SweepInput, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
+def _sensitivity_section(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
                          fans: list[Figure], tornados: list[Figure]) -> Section:
-    from .. import sweep as sweeps
+    from .. import sweeps
 
     manifest, bands = sweep.manifest, sweep.bands
     method, name = manifest["method"], manifest["scenario"]
@@ -119,7 +119,7 @@ def _sensitivity_section(sweep: SweepInput, runs: dict[str, pd.DataFrame], effec
     chosen_how = "the default uncertainty set" if manifest.get("default_set") else "chosen with --vary"
     blocks: list = [
         f"How wide the range of outcomes is, and which parameters drive it, from the sweep in "
-        f"{_display_path(sweep.path)}: {int(manifest['runs']):,} runs of scenario {name} by "
+        f"{_display_path(sweep.directory)}: {int(manifest['runs']):,} runs of scenario {name} by "
         f"{plotting.INDEX_SHOWN[method].method} (N = {manifest['samples']}, seed {manifest['seed']}), varying "
         f"{len(vary)} parameters ({chosen_how}, "
         "listed at the end) while every other parameter keeps the scenario's value. Written by sdecon "

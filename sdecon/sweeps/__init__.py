@@ -39,7 +39,7 @@ what a sweep that failed early leaves, empty folders, temporaries and the lock, 
                            `mu_star`, `mu_star_conf`, `sigma`, `mu`; mc and lhs `S1`, `S1_conf`
                            (RBD-FAST). Confidence intervals are 95% half-widths.
     figures/fan-<variable>.png   a fan chart per public variable
-    figures/tornado.png          the indices of Compute Spending Share of GDP, a panel a year
+    figures/tornado.png          the indices of Compute Spending Share of GDP, a bar an index year
 
 docs/sweep.md describes methods, distributions, the default uncertainty set and the files.
 """
@@ -61,21 +61,19 @@ from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, OUTPUT_VAL
                      _check_design, _check_memory, _index_years, _positive, _saved_years, _uncertainty,
                      default_uncertainty, parse_vary, run_count, sample, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
-from .figures import HEADLINE, fan_chart, tornado
 from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
                       rbd_fast)
 from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
 from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
                       _writing, load_sweep)
 
-load = load_sweep  # the name sdecon.report and sdecon.checks use
 
 __all__ = [
-    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "HEADLINE", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
+    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
     "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain",
-    "default_uncertainty", "fan_chart", "indices", "load_sweep", "parse_vary",
-    "rbd_fast", "run_count", "sample", "sweep", "tornado", "transform", "unit_sample",
+    "default_uncertainty", "indices", "load_sweep", "parse_vary",
+    "rbd_fast", "run_count", "sample", "sweep", "transform", "unit_sample",
 ]
 
 

@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SdeconError
+from ..output import is_temporary
 from .batches import _Result
-from .figures import HEADLINE, fan_chart, tornado
 
 _MANIFEST = "manifest.json"
 _FORMAT = 1                          # version of the directory layout
 _LOCK = "sweep.lock"                 # flock-ed while a sweep writes the directory
 _FOLDERS = ("runs", "sketches", "figures")
+HEADLINE = "Compute Spending Share of GDP"  # the variable of the tornado figure
 # output.write_all's temporary files: ".NAME.XXXXXXXX.SUFFIX" (mkstemp's 8 random characters)
-_TEMPORARY = re.compile(r"\.(?P<name>.+(?P<suffix>\.[a-z]+))\.[a-z0-9_]{8}(?P=suffix)")
 
 
 @dataclass
@@ -170,15 +170,11 @@ def _finished_batches(directory: Path, batches: int, digest: str) -> set[int]:
     return done
 
 
-def _is_temporary(path: Path) -> bool:
-    return path.is_file() and _TEMPORARY.fullmatch(path.name) is not None
-
-
 def _is_scaffolding(path: Path) -> bool:
     """sdecon's own and holding no result: the lock, a temporary, a folder of temporaries."""
     if path.is_dir():
-        return path.name in _FOLDERS and all(_is_temporary(p) for p in path.iterdir())
-    return path.name == _LOCK or _is_temporary(path)
+        return path.name in _FOLDERS and all(is_temporary(p) for p in path.iterdir())
+    return path.name == _LOCK or is_temporary(path)
 
 
 def _remove_temporaries(directory: Path) -> None:
@@ -186,7 +182,7 @@ def _remove_temporaries(directory: Path) -> None:
     for folder in (directory, *(directory / name for name in _FOLDERS)):
         if folder.is_dir():
             for path in folder.iterdir():
-                if _is_temporary(path):
+                if is_temporary(path):
                     path.unlink(missing_ok=True)
 
 
@@ -241,10 +237,12 @@ def _write_summaries(directory: Path, manifest: dict, bands: pd.DataFrame, index
             (directory / "figures").mkdir(exist_ok=True)
             title = f"{manifest['scenario']}, {manifest['method']}, {manifest['runs']:,} runs"
             for variable in manifest["variables"]:
-                drawn.append(fan_chart(bands, variable, title))
+                drawn.append(plotting.plot_fan(bands, variable).figure)
                 outputs.append((directory / "figures" / f"fan-{_slug(variable)}.png", _png_writer(drawn[-1])))
-            drawn.append(tornado(index_table, manifest["method"], HEADLINE, title))
+            drawn.append(plotting.plot_tornado(index_table, manifest["method"], HEADLINE).figure)
             outputs.append((directory / "figures" / "tornado.png", _png_writer(drawn[-1])))
+            for figure in drawn:
+                figure.suptitle(title, fontsize=9)
         write_all(outputs)
     finally:
         for figure in drawn:
