@@ -235,7 +235,9 @@ def _whole(text: str) -> int:
 
 
 def _sweep(args) -> None:
-    from .sweeps import INDEX_YEARS, DaskExecutor, LocalExecutor, sweep
+    import warnings
+
+    from .sweeps import INDEX_YEARS, DaskExecutor, HistoryWarning, LocalExecutor, sweep
 
     def log(message: str) -> None:
         print(message, file=sys.stderr)
@@ -243,7 +245,9 @@ def _sweep(args) -> None:
     if args.cluster is not None and args.workers is not None:
         raise SdeconError("workers is for local runs; a cluster has its own workers", argument="workers")
     executor = DaskExecutor(args.cluster) if args.cluster is not None else LocalExecutor(args.workers)
-    with executor:
+    with executor, warnings.catch_warnings():
+        warnings.simplefilter("always", HistoryWarning)  # said at once, before the runs
+        warnings.showwarning = lambda message, *_: log(f"sdecon: warning: {message}")
         result = sweep(args.scenario, method=args.method, samples=args.samples, vary=args.vary,
                        seed=args.seed, years=args.years or INDEX_YEARS, batch_size=args.batch_size,
                        output=args.output, resume=args.resume, figures=args.figures,

@@ -19,12 +19,12 @@ from SALib.analyze import rbd_fast as salib_rbd_fast
 from SALib.test_functions import Ishigami
 
 import sdecon
-from sdecon import cli, engine, sweeps
+from sdecon import cli, data, engine, fit, sweeps
 from sdecon.errors import SdeconError
 
 # Three parameters, one of each kind of distribution: sobol N=16 gives 16 x 5 = 80 runs.
-VARY = ["Hardware Growth Rate=0.2:0.6", "Elasticity of Substitution=0.5:2:triangular",
-        "Cost of Capital=0.05:0.2:normal"]
+VARY = ["Max AI Capex Growth Rate=0.3:1.2", "Elasticity of Substitution=0.5:2:triangular",
+        "Max Grid Growth Rate=0.1:0.4:normal"]  # assumptions about the future: no HistoryWarning
 SETTINGS = ["--scenario", "baseline", "--method", "sobol", "--samples", "16", "--seed", "3",
             *[arg for item in VARY for arg in ("--vary", item)]]
 SUMMARIES = ("summary_bands.csv", "indices.csv")
@@ -136,18 +136,45 @@ def test_distributions_read_low_high_as_documented():
     assert abs(edges[histogram.argmax()] - 0.8) < 0.06
 
 
-def test_default_uncertainty_set_leaves_out_policies_events_and_switches():
+def test_the_default_set_varies_the_future_and_keeps_the_history(tmp_path):
     chosen = {u.name: u for u in sweeps.default_uncertainty()}
+    free = {p.name: p for p in sdecon.parameters().values() if not p.fixed}
+    # The assumptions about the future the issue names, and none the history fitted.
+    for name in ("Elasticity of Substitution", "Remaining Waste at Base Year", "Efficiency Shock Multiplier",
+                 "Adoption Event 1 Multiplier", "Max AI Capex Growth Rate", "Datacenter Grid Power Ceiling",
+                 "Policy Research Funding Effect"):
+        assert name in chosen, name
+    assert not set(chosen) & set(fit.DEFAULT_PARAMETERS)
+    assert "Hardware Growth Rate" not in chosen and "Waste Ceiling Switch" not in chosen
+    for name, u in chosen.items():
+        p = free[name]
+        assert (u.low, u.high) == (p.lower, p.upper)
+        assert u.distribution == ("loguniform" if p.lower > 0 and p.upper / p.lower > 100 else "uniform"), name
+        assert sweeps.history_effect(name) <= sweeps.HISTORY_TOLERANCE
+    assert sweeps.history_effect("Hardware Growth Rate") > 0.1  # it moves the history by >10%
+    # Every run of a default design reproduces what the data are compared with, before 2025.
+    base = sdecon.load_scenario("baseline").values
+    observed = sorted(set(data.mapping()["variable"])) + ["Compute Spending Share of GDP"]
+    design = sweeps.sample("lhs", list(chosen.values()), 64, seed=2)
+    runs = engine.run({**base, **design}, final_time=2025, variables=observed)
+    baseline = engine.run(base, final_time=2025, variables=observed)
+    before = runs.years < 2025
+    for name in observed:
+        moved = np.abs(np.log(runs.values[name][before] / baseline.values[name][before]))
+        assert np.nanmax(moved) < 10 * sweeps.HISTORY_TOLERANCE, name
+    # Varying a parameter the history fitted says so.
+    with pytest.warns(sweeps.HistoryWarning, match="^Hardware Growth Rate changes the model before the base year"):
+        sdecon.sweep("baseline", method="mc", samples=32, vary=["Hardware Growth Rate=0.2:0.6"],
+                     output=tmp_path / "s", figures=False, progress=False, executor=sweeps.LocalExecutor(1))
+
+
+def test_the_box_of_the_reality_checks_leaves_out_policies_events_and_switches():
+    chosen = {u.name: u for u in sweeps.box_uncertainty()}
     free = {p.name: p for p in sdecon.parameters().values() if not p.fixed}
     left_out = set(free) - set(chosen)
     assert left_out and all(name.startswith(("Policy ", "Adoption Event ", "Efficiency Shock "))
                             or name == "Waste Ceiling Switch" for name in left_out)
     assert "Hardware Growth Rate" in chosen and "Base Year" not in chosen
-    for name, u in chosen.items():
-        p = free[name]
-        assert (u.low, u.high) == (p.lower, p.upper)
-        wide = p.lower > 0 and p.upper / p.lower > 100
-        assert u.distribution == ("loguniform" if wide else "uniform"), name
     assert chosen["Remaining Waste at Base Year"].distribution == "loguniform"
 
 
@@ -357,8 +384,9 @@ def test_a_sweep_writes_its_documented_files(reference):
     assert share["ST"].idxmax() == "Elasticity of Substitution"
     runs = reference.runs()
     assert list(runs["run"]) == list(range(80))
-    assert list(runs.columns[1:4]) == ["Hardware Growth Rate", "Elasticity of Substitution", "Cost of Capital"]
-    assert runs["Cost of Capital"].between(0.03, 0.25).all()
+    assert list(runs.columns[1:4]) == ["Max AI Capex Growth Rate", "Elasticity of Substitution",
+                                       "Max Grid Growth Rate"]
+    assert runs["Max Grid Growth Rate"].between(0.05, 1).all()  # the normal, truncated to the bounds
     pngs = {p.name for p in reference.figures}
     assert "tornado.png" in pngs and "fan-compute-spending-share-of-gdp.png" in pngs
     assert len(pngs) == len(sdecon.PUBLIC_VARIABLES) + 1
@@ -375,7 +403,7 @@ def test_a_saved_sweep_loads_back_equal_to_what_sweep_returned(reference):
     pd.testing.assert_frame_equal(again.bands, reference.bands, check_exact=True)
     pd.testing.assert_frame_equal(again.indices, reference.indices, check_exact=True)
     pd.testing.assert_frame_equal(again.runs(), reference.runs(), check_exact=True)
-    columns = ["Cost of Capital", "GDP@2050"]
+    columns = ["Max Grid Growth Rate", "GDP@2050"]
     pd.testing.assert_frame_equal(again.runs(columns), reference.runs()[["run", *columns]])
     assert again.figures == reference.figures and len(again.figures) == len(sdecon.PUBLIC_VARIABLES) + 1
 
@@ -544,13 +572,14 @@ def test_a_sweep_directory_is_locked_while_a_sweep_writes_it(tmp_path, capsys, r
 
 
 def test_a_design_larger_than_the_memory_is_refused_before_any_work(tmp_path, capsys):
-    expected = (r"samples 1,000,000,000 needs about [\d,]+ GiB for the mc design over 61 parameters; this "
+    expected = (r"samples 1,000,000,000 needs about [\d,]+ GiB for the mc design over 37 parameters; this "
                 r"machine has [\d.,]+ GiB available; lower samples or vary fewer parameters$")
     with pytest.raises(SdeconError, match="^" + expected) as error:
         sdecon.sweep(method="mc", samples=10**9, output=tmp_path / "a")
     assert error.value.argument == "samples"
     size = float(re.search(r"about ([\d,]+) GiB", str(error.value))[1].replace(",", ""))
-    assert 450 < size < 600  # 10**9 runs x 61 parameters x 8 bytes, and the analysis
+    design = 10**9 * len(sweeps.default_uncertainty()) * 8 / 2**30   # runs x 37 parameters x 8 bytes
+    assert design < size < 1.3 * design  # the design, and the analysis
     # "1e9" on the command line is 10**9, refused the same way (it was a traceback).
     _refused(capsys, ["--method", "mc", "--samples", "1e9", "--output", str(tmp_path / "b")],
              "^sdecon: error: --" + expected)

@@ -195,7 +195,7 @@ def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = 
     if samples is not None:
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise SdeconError(f"samples {samples!r} must be a whole number of at least 1", argument="samples")
-        uncertain = sweep_module.default_uncertainty()
+        uncertain = sweep_module.box_uncertainty()
         design = sweep_module.sample("lhs", uncertain, samples, seed=seed)
         base = scenario_module.load("baseline").values
         batch = engine.run({**base, **design}, variables=wanted)

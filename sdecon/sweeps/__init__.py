@@ -57,9 +57,10 @@ from .. import model, scenarios
 from ..errors import SdeconError
 from ..model import PUBLIC_VARIABLES
 from .batches import _compute_batch, _output_name, _Result, _Task
-from .design import (BATCH_SIZE, DISTRIBUTIONS, INDEX_YEARS, METHODS, OUTPUT_VALUES, Uncertain,
-                     _check_design, _check_memory, _index_years, _positive, _saved_years, _uncertainty,
-                     default_uncertainty, parse_vary, run_count, sample, transform, unit_sample)
+from .design import (BATCH_SIZE, DISTRIBUTIONS, HISTORY_TOLERANCE, INDEX_YEARS, METHODS, OUTPUT_VALUES, SWITCHES,
+                     HistoryWarning, Uncertain, _check_design, _check_memory, _index_years, _positive, _saved_years,
+                     _uncertainty, box_uncertainty, default_uncertainty, history_effect, parse_vary, run_count,
+                     sample, shapes_history, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
 from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
                       rbd_fast)
@@ -71,9 +72,9 @@ from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch,
 __all__ = [
     "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
     "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
-    "RESAMPLES", "DaskExecutor", "LocalExecutor", "Sketch", "SweepResult", "Uncertain",
-    "default_uncertainty", "indices", "load_sweep", "parse_vary",
-    "rbd_fast", "run_count", "sample", "sweep", "transform", "unit_sample",
+    "RESAMPLES", "SWITCHES", "HISTORY_TOLERANCE", "DaskExecutor", "HistoryWarning", "LocalExecutor", "Sketch", "SweepResult", "Uncertain",
+    "box_uncertainty", "default_uncertainty", "indices", "load_sweep", "parse_vary",
+    "history_effect", "rbd_fast", "run_count", "sample", "shapes_history", "sweep", "transform", "unit_sample",
 ]
 
 
