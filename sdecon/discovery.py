@@ -411,8 +411,8 @@ def _check_settings(threshold, peel_alpha, paste_alpha, mass_min, select) -> Non
             number = math.nan
         inside = low < number <= high if closed else low < number < high
         if isinstance(value, bool) or not inside:
-            raise SdeconError(f"{name} {value!r} is out of range; allowed: {low} < {name} "
-                              f"{'<=' if closed else '<'} {high}", argument=name)
+            raise SdeconError(f"{name} {value!r} is out of range; allowed: ({low}, {high}"
+                              f"{']' if closed else ')'}", argument=name)
 
 
 def _ema():
