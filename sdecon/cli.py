@@ -282,7 +282,7 @@ def _discover(args) -> None:
     if args.output:
         check_output(args.output)  # before the analysis, so a bad path costs nothing
     found = discover(args.sweep, args.where, threshold=args.threshold, peel_alpha=args.peel_alpha,
-                     mass_min=args.mass_min, select=args.select)
+                     mass_min=args.mass_min, select=args.select, parameters=args.parameters)
     print(describe(found))
     if args.output:
         written = found.save(args.output)
@@ -437,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     discovering.add_argument("--select", choices=("last", "coverage"), default="last",
                              help="the box reported among those dense enough: the last on the peeling "
                                   "trajectory (default) or the one with the highest coverage")
+    discovering.add_argument("--param", action="append", dest="parameters", metavar='"NAME"',
+                             help="only this varied parameter; repeatable (default: every one the sweep varied)")
     discovering.add_argument("--output", metavar="DIR",
                              help="write summary, box, trajectory and CART tables (CSV) and figures to DIR")
     discovering.set_defaults(handler=_discover)

@@ -275,7 +275,8 @@ def check_output(directory: str | Path) -> Path:
 
 
 def discover(sweep, where: str, *, threshold: float = 0.8, peel_alpha: float = 0.05,
-             paste_alpha: float = 0.05, mass_min: float = 0.05, select: str = "last") -> Discovery:
+             paste_alpha: float = 0.05, mass_min: float = 0.05, select: str = "last",
+             parameters=None) -> Discovery:
     """Find the box of varied parameters where a sweep's runs meet `where` (PRIM), and CART's rules.
 
     Parameters
@@ -297,6 +298,10 @@ def discover(sweep, where: str, *, threshold: float = 0.8, peel_alpha: float = 0
     select : {"last", "coverage"}
         Which box to report among those whose density reaches `threshold`: the last on the
         peeling trajectory (default), or the one with the highest coverage.
+    parameters : iterable of str, optional
+        Only these of the sweep's varied parameters (default: all): with many parameters
+        and few runs of interest PRIM restricts many on little evidence, and a second pass
+        on the few whose limits are significant (small quasi p-values) gives a box to read.
 
     Returns
     -------
@@ -305,7 +310,7 @@ def discover(sweep, where: str, *, threshold: float = 0.8, peel_alpha: float = 0
     Raises
     ------
     SdeconError
-        One line naming the argument: a condition that does not parse, names an output the
+        One line naming the argument: a parameter the sweep did not vary; a condition that does not parse, names an output the
         sweep does not have (with the nearest), or that no run or every run meets; a value
         out of range; a directory that holds no finished sweep.
     """
@@ -314,6 +319,16 @@ def discover(sweep, where: str, *, threshold: float = 0.8, peel_alpha: float = 0
     _check_settings(threshold, peel_alpha, paste_alpha, mass_min, select)
     result = sweep if isinstance(sweep, SweepResult) else load_sweep(sweep)
     names = [item["name"] for item in result.manifest["vary"]]
+    if parameters is not None:
+        chosen = list(dict.fromkeys(parameters))
+        for name in chosen:
+            if name not in names:
+                raise SdeconError(f"parameters: {name!r} is not varied in the sweep{closest(name, names)}; "
+                                  f"it varies {len(names)}", argument="parameters")
+        if not chosen:
+            raise SdeconError("parameters is empty; expected at least one varied parameter",
+                              argument="parameters")
+        names = chosen
     outputs = [f"{v}@{y}" for v in result.manifest["variables"] for y in result.manifest["index_years"]]
     condition = parse_where(where, outputs)
     runs = result.runs([*names, condition.output])
@@ -505,6 +520,9 @@ def _cart(cart_module, sdutil, x: pd.DataFrame, y: np.ndarray, mass_min: float) 
         cart = cart_module.CART(x, y, mass_min=mass_min)
         cart.clf = DecisionTreeClassifier(min_samples_leaf=max(1, int(mass_min * len(x))), random_state=0)
         cart.clf.fit(x[cart.feature_names].to_numpy(), y)
+        # EMA names every node's feature, leaves' too (-2, scikit-learn's "undefined"): with
+        # one input, feature_names[-2] is out of range. A second name, never a split's, fixes it.
+        cart.feature_names = [*cart.feature_names, "(leaf)"]
         boxes = cart.boxes if cart.clf.tree_.node_count > 1 else [sdutil._make_box(x)]
     init = sdutil._make_box(x)
     total = int(y.sum())
@@ -553,9 +571,11 @@ def describe(found: Discovery) -> str:
     if found.box.empty:
         lines.append("  no parameter restricted: the box of all runs")
     else:
-        table = found.box[["lower", "upper", "low", "high", "unit"]].rename(
+        table = found.box[["lower", "upper", "low", "high", "qp_lower", "qp_upper", "unit"]].rename(
             columns={"low": "runs from", "high": "runs to"})
-        lines += ["  " + line for line in table.to_string(float_format=lambda v: f"{v:.4g}").splitlines()]
+        lines += ["  " + line for line in table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="").splitlines()]
+        lines.append("  (qp: quasi p-value of a limit, the chance its density gain is luck; blank: side "
+                     "not restricted)")
     wanted = found.cart[found.cart["density"] > 0.5]
     lines.append(f"\nCART: {len(found.cart)} leaves (each at least a share of the runs); "
                  f"{len(wanted)} where most runs meet it:")

@@ -89,6 +89,13 @@ def test_the_box_of_a_real_sweep_agrees_with_counting_its_runs(small_sweep, cond
     assert found.cart["runs"].sum() == 64  # the leaves split the runs
 
 
+def test_discovery_on_some_parameters_uses_only_those(small_sweep, condition):
+    found = discover(small_sweep, condition, parameters=["Cost of Capital"])
+    assert list(found.ranges.index) == ["Cost of Capital"]
+    assert set(found.box.index) <= {"Cost of Capital"}
+    assert all(dims in ("", "Cost of Capital") for dims in found.trajectory["dimensions"])
+
+
 def _refused(capsys, argv, message):
     code = cli.main(["discover", *argv])
     err = capsys.readouterr().err
@@ -111,6 +118,8 @@ def test_bad_conditions_are_one_line_and_exit_2(small_sweep, capsys, tmp_path):
              r"--where 'Compute Spending Share of GDP@2040 > 1e\+09' holds in no run of the 64")
     _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} >= 0"], r"holds in every run of the 64")
     _refused(capsys, ["--sweep", str(tmp_path), "--where", f"{OUTPUT} > 0.01"], r"holds no sweep")
+    _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} > 0.01", "--param", "Hardware Growth Rat"],
+             r"--param: 'Hardware Growth Rat' is not varied in the sweep \(did you mean 'Hardware Growth Rate'")
     _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} > 0.01", "--threshold", "0"],
              r"--threshold 0.0 is out of range")
     assert not output.exists()
