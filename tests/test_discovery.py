@@ -9,7 +9,8 @@ import pytest
 
 import sdecon
 from sdecon import cli, sweeps
-from sdecon.discovery import FILES, discover, discover_frame, parse_where
+from sdecon.discovery import FILES, discover, discover_frame, parse_where, plot_box_limits, plot_trajectory
+from sdecon.plotting import plt
 
 VARY = ["Hardware Growth Rate=0.2:0.6", "Elasticity of Substitution=0.5:2", "Cost of Capital=0.05:0.2"]
 OUTPUT = "Compute Spending Share of GDP@2040"
@@ -49,6 +50,13 @@ def test_prim_recovers_a_known_box_in_the_unit_square():
     leaf = found.cart.iloc[0]
     assert leaf["density"] > 0.9 and leaf["coverage"] > 0.6
     assert set(re.findall(r"\b[ab]\b", leaf["rule"])) == {"a", "b"}
+    # the charts draw into the axes given, and return them
+    figure, (left, right) = plt.subplots(1, 2)
+    try:
+        assert plot_trajectory(found, ax=left) is left and len(left.collections) >= 2
+        assert plot_box_limits(found, ax=right) is right and len(right.patches) == 2 * len(found.box)
+    finally:
+        plt.close(figure)
 
 
 def test_a_box_of_nothing_is_refused():
