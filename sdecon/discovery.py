@@ -149,6 +149,8 @@ class Discovery:
         The density the chosen box had to reach.
     select : {"last", "coverage"}
         How the box was chosen among those reaching `threshold`.
+    mass_min : float
+        The smallest share of the runs a box or a CART leaf could hold.
     box : DataFrame
         The chosen box, indexed by restricted parameter: ``unit``, ``lower``, ``upper`` (the
         box's limits, inclusive), ``low``, ``high`` (the range of the runs), ``qp_lower``,
@@ -179,6 +181,7 @@ class Discovery:
     where: str
     threshold: float
     select: str
+    mass_min: float
     box: pd.DataFrame
     trajectory: pd.DataFrame
     cart: pd.DataFrame
@@ -402,7 +405,7 @@ def discover_frame(x: pd.DataFrame, y, *, threshold: float = 0.8, peel_alpha: fl
     step, meets = _choose(trajectory, threshold, select)
     ranges = pd.DataFrame({"low": init.loc[0], "high": init.loc[1]})
     ranges.index.name = "parameter"
-    return Discovery(where=where, threshold=float(threshold), select=select,
+    return Discovery(where=where, threshold=float(threshold), select=select, mass_min=float(mass_min),
                      box=_box_table(limits[step], box.qp[step], init, ranges),
                      trajectory=trajectory, cart=_cart(cart_module, sdutil, x, y, mass_min), step=step,
                      meets_threshold=meets, runs=len(y), of_interest=int(y.sum()), ranges=ranges,
@@ -577,7 +580,7 @@ def describe(found: Discovery) -> str:
         lines.append("  (qp: quasi p-value of a limit, the chance its density gain is luck; blank: side "
                      "not restricted)")
     wanted = found.cart[found.cart["density"] > 0.5]
-    lines.append(f"\nCART: {len(found.cart)} leaves (each at least a share of the runs); "
+    lines.append(f"\nCART: {len(found.cart)} leaves (each at least {found.mass_min:.0%} of the runs); "
                  f"{len(wanted)} where most runs meet it:")
     if wanted.empty:
         lines.append("  none")
