@@ -280,6 +280,19 @@ def _report(args) -> None:
           file=sys.stderr)
 
 
+def _discover(args) -> None:
+    from .discovery import check_output, describe, discover
+
+    if args.output:
+        check_output(args.output)  # before the analysis, so a bad path costs nothing
+    found = discover(args.sweep, args.where, threshold=args.threshold, peel_alpha=args.peel_alpha,
+                     mass_min=args.mass_min, select=args.select, parameters=args.parameters)
+    print(describe(found))
+    if args.output:
+        written = found.save(args.output)
+        print(f"wrote {args.output}: {', '.join(p.name for p in written)}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sdecon", description="System-dynamics model of the economics of AI compute.")
     parser.add_argument("--version", action="version", version=f"sdecon {__version__}")
@@ -409,6 +422,30 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_argument("--calibration", metavar="FILE.json", help="add the model against history")
     reporting.add_argument("--sweep", metavar="DIR", help="add the sensitivity section from a sweep")
     reporting.set_defaults(handler=_report, scenario_names=None)
+
+    discovering = commands.add_parser(
+        "discover", help="scenario discovery: the box of parameters where a sweep's runs meet a condition",
+        description="PRIM (EMA Workbench) finds the box of varied parameters where a sweep's runs meet "
+                    "a condition on one output; CART's rules are a second view. Prints the box, its "
+                    "coverage and density, and the rules; --output writes tables and figures. "
+                    "See docs/discovery.md.")
+    discovering.add_argument("--sweep", required=True, metavar="DIR", help="a finished sweep ('sdecon sweep')")
+    discovering.add_argument("--where", required=True, metavar='"VARIABLE@YEAR > VALUE"',
+                             help="the condition on one output; operators >, >=, <, <=")
+    discovering.add_argument("--threshold", type=float, default=0.8,
+                             help="the density the box must reach, in (0, 1] (default: 0.8)")
+    discovering.add_argument("--peel-alpha", type=float, default=0.05, dest="peel_alpha",
+                             help="share of the box's runs one peel removes (default: 0.05)")
+    discovering.add_argument("--mass-min", type=float, default=0.05, dest="mass_min",
+                             help="smallest share of the runs a box or a CART leaf holds (default: 0.05)")
+    discovering.add_argument("--select", choices=("last", "coverage"), default="last",
+                             help="the box reported among those dense enough: the last on the peeling "
+                                  "trajectory (default) or the one with the highest coverage")
+    discovering.add_argument("--param", action="append", dest="parameters", metavar='"NAME"',
+                             help="only this varied parameter; repeatable (default: every one the sweep varied)")
+    discovering.add_argument("--output", metavar="DIR",
+                             help="write summary, box, trajectory and CART tables (CSV) and figures to DIR")
+    discovering.set_defaults(handler=_discover)
     return parser
 
 

@@ -72,7 +72,7 @@ def test_only_the_command_line_imports_the_command_line():
 
 
 PUBLIC = ("run", "run_scenarios", "calibrate", "backtest", "check", "validate", "sweep", "write_report",
-          "load_calibration", "load_sweep", "SweepResult", "Scenario", "Parameter", "SdeconError")
+          "discover", "load_calibration", "load_sweep", "SweepResult", "Scenario", "Parameter", "SdeconError")
 
 
 @pytest.mark.parametrize("name", PUBLIC)
