@@ -12,7 +12,7 @@ from sdecon import cli, sweeps
 from sdecon.discovery import FILES, discover, discover_frame, parse_where, plot_box_limits, plot_trajectory
 from sdecon.plotting import plt
 
-VARY = ["Hardware Growth Rate=0.2:0.6", "Elasticity of Substitution=0.5:2", "Cost of Capital=0.05:0.2"]
+VARY = ["Max AI Capex Growth Rate=0.3:1.2", "Elasticity of Substitution=0.5:2", "Max Grid Growth Rate=0.1:0.4"]
 OUTPUT = "Compute Spending Share of GDP@2040"
 
 
@@ -98,10 +98,10 @@ def test_the_box_of_a_real_sweep_agrees_with_counting_its_runs(small_sweep, cond
 
 
 def test_discovery_on_some_parameters_uses_only_those(small_sweep, condition):
-    found = discover(small_sweep, condition, parameters=["Cost of Capital"])
-    assert list(found.ranges.index) == ["Cost of Capital"]
-    assert set(found.box.index) <= {"Cost of Capital"}
-    assert all(dims in ("", "Cost of Capital") for dims in found.trajectory["dimensions"])
+    found = discover(small_sweep, condition, parameters=["Max Grid Growth Rate"])
+    assert list(found.ranges.index) == ["Max Grid Growth Rate"]
+    assert set(found.box.index) <= {"Max Grid Growth Rate"}
+    assert all(dims in ("", "Max Grid Growth Rate") for dims in found.trajectory["dimensions"])
 
 
 def _refused(capsys, argv, message):
@@ -126,8 +126,8 @@ def test_bad_conditions_are_one_line_and_exit_2(small_sweep, capsys, tmp_path):
              r"--where 'Compute Spending Share of GDP@2040 > 1e\+09' holds in no run of the 64")
     _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} >= 0"], r"holds in every run of the 64")
     _refused(capsys, ["--sweep", str(tmp_path), "--where", f"{OUTPUT} > 0.01"], r"holds no sweep")
-    _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} > 0.01", "--param", "Hardware Growth Rat"],
-             r"--param: 'Hardware Growth Rat' is not varied in the sweep \(did you mean 'Hardware Growth Rate'")
+    _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} > 0.01", "--param", "Max AI Capex Growth Rat"],
+             r"--param: 'Max AI Capex Growth Rat' is not varied in the sweep \(did you mean 'Max AI Capex Growth Rate'")
     _refused(capsys, ["--sweep", sweep, "--where", f"{OUTPUT} > 0.01", "--threshold", "0"],
              r"--threshold 0.0 is out of range")
     assert not output.exists()
