@@ -256,6 +256,10 @@ def _sweep(args) -> None:
         f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
         f"indices.csv" + (", figures/" if args.figures else ""))
+    unsure = int((~result.indices["converged"].astype(bool)).sum())
+    if unsure:
+        log(f"sdecon: warning: {unsure:,} of {len(result.indices):,} sensitivity indices are not converged "
+            "(column 'converged'; hatched in the tornado): raise --samples")
 
 
 def _split_commas(text: str) -> list[str]:

@@ -420,7 +420,8 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     shown = _index(method)
     order = tornado_order(indices, method, variable, year, top)
     rows = _index_rows(indices, variable, year)
-    columns = [shown.column, shown.conf, *(["S1"] if method == "sobol" and "S1" in rows else [])]
+    columns = [shown.column, shown.conf, *(["S1"] if method == "sobol" and "S1" in rows else []),
+               *(["converged"] if "converged" in rows else [])]
     wide = {c: _wide(rows, c).reindex(order) for c in dict.fromkeys(columns)}
     years = list(wide[shown.column].columns)
     ax = _axes(ax)
@@ -429,10 +430,15 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     positions = np.arange(n)[::-1]            # the largest on top
     for j, year in enumerate(years):
         offset = (k - 1) / 2 * height - j * height
-        ax.barh(positions + offset, wide[shown.column][year].fillna(0).to_numpy(), height=height * 0.92,
-                xerr=wide[shown.conf][year].fillna(0).to_numpy(), label=str(year),
-                color=colormaps["Blues"](0.4 + 0.5 * j / max(k - 1, 1)),
-                error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "0.3"})
+        bars = ax.barh(positions + offset, wide[shown.column][year].fillna(0).to_numpy(), height=height * 0.92,
+                       xerr=wide[shown.conf][year].fillna(0).to_numpy(), label=str(year),
+                       color=colormaps["Blues"](0.4 + 0.5 * j / max(k - 1, 1)),
+                       error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "0.3"})
+        if "converged" in wide:  # hatched: the index is not to be trusted (sdecon.sweeps.converged)
+            for bar, ok in zip(bars, wide["converged"][year].fillna(True).astype(bool).to_numpy()):
+                if not ok:
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("firebrick")
         if "S1" in wide and shown.column != "S1":
             ax.plot(wide["S1"][year].to_numpy(), positions + offset, linestyle="none", marker="|",
                     markersize=14 * fontscale / k, markeredgewidth=1.3, color="black",
@@ -446,6 +452,10 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     ax.tick_params(axis="x", labelsize=8 * fontscale)
     ax.grid(True, axis="x", alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
+    if "converged" in wide and not wide["converged"].fillna(True).astype(bool).to_numpy().all():
+        from matplotlib.patches import Patch
+        handles.append(Patch(facecolor="white", edgecolor="firebrick", hatch="///"))
+        labels.append("not converged: raise --samples")
     last = [i for i, text in enumerate(labels) if text.startswith("S1")]   # the years first
     keep = [i for i in range(len(labels)) if i not in last] + last
     ax.legend([handles[i] for i in keep], [labels[i] for i in keep], title="index year", loc="upper left",

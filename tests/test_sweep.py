@@ -377,7 +377,7 @@ def test_a_sweep_writes_its_documented_files(reference):
     assert (bands[["p5", "p25", "p50", "p75", "p95"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
     table = pd.read_csv(d / "indices.csv")
     assert list(table.columns) == ["output", "variable", "year", "unit", "parameter", "S1", "S1_conf",
-                                   "ST", "ST_conf"]
+                                   "ST", "ST_conf", "converged"]
     assert len(table) == len(sdecon.PUBLIC_VARIABLES) * 3 * 3
     # 2030: by 2050 the grid ceiling, not sigma, sets the share (docs/model.md).
     share = table[(table["output"] == "Compute Spending Share of GDP@2030")].set_index("parameter")
@@ -427,6 +427,26 @@ def test_any_pool_with_map_runs_a_sweep(tmp_path, reference):
                 [*SUMMARIES, *(f"runs/batch-{i:05d}.parquet" for i in range(4))])
 
 
+def test_an_index_outside_the_unit_interval_or_with_a_wide_interval_is_not_converged():
+    table = pd.DataFrame({"S1": [0.3, 0.3, 1.2, np.nan, 0.3], "S1_conf": [0.05, 0.3, 0.05, np.nan, 0.05],
+                          "ST": [0.5, 0.5, 0.5, np.nan, 7.0], "ST_conf": [0.05, 0.05, 0.05, np.nan, 0.05]})
+    assert sweeps.converged("sobol", table).tolist() == [True, False, False, True, False]
+    assert sweeps.converged("lhs", table).tolist() == [True, False, False, True, True]
+    morris = pd.DataFrame({"mu_star": [2.0, 2.0, 0.0], "mu_star_conf": [0.5, 1.5, 0.0]})
+    assert sweeps.converged("morris", morris).tolist() == [True, False, True]
+
+
+def test_the_tornado_hatches_the_indices_that_are_not_converged():
+    from sdecon import plotting
+    rows = pd.DataFrame({"variable": "GDP", "year": 2030, "parameter": ["a", "b"], "S1": [0.4, 0.2],
+                         "S1_conf": [0.02, 0.4], "converged": [True, False]})
+    ax = plotting.plot_tornado(rows, "lhs", "GDP")
+    hatched = [bar.get_hatch() for bar in ax.patches if bar.get_width() > 0]
+    assert sorted(hatched, key=str) == ["///", None]
+    assert "not converged: raise --samples" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plotting.plt.close("all")
+
+
 def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     code, err = _command(capsys, "--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
                          "--output", str(tmp_path / "s"))
@@ -435,13 +455,13 @@ def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     result = sdecon.load_sweep(tmp_path / "s")
     assert result.manifest["default_set"] is True
     assert [v["name"] for v in result.manifest["vary"]] == [u.name for u in sweeps.default_uncertainty()]
-    assert list(result.indices.columns[-2:]) == ["S1", "S1_conf"]
+    assert list(result.indices.columns[-3:]) == ["S1", "S1_conf", "converged"]
     assert set(result.indices["year"]) == {2050}
 
 
 @pytest.mark.parametrize("method, samples, runs, columns", [
-    ("lhs", 32, 32, ["S1", "S1_conf"]),
-    ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu"]),
+    ("lhs", 32, 32, ["S1", "S1_conf", "converged"]),
+    ("morris", 4, 16, ["mu_star", "mu_star_conf", "sigma", "mu", "converged"]),
 ])
 def test_every_method_runs_the_model_end_to_end(tmp_path, method, samples, runs, columns):
     result = sdecon.sweep("jevons", method=method, samples=samples, vary=VARY, output=tmp_path / method,

@@ -37,7 +37,9 @@ what a sweep that failed early leaves, empty folders, temporaries and the lock, 
                            `output` (VARIABLE@YEAR), `variable`, `year`, `unit`, `parameter`,
                            then by method: sobol `S1`, `S1_conf`, `ST`, `ST_conf`; morris
                            `mu_star`, `mu_star_conf`, `sigma`, `mu`; mc and lhs `S1`, `S1_conf`
-                           (RBD-FAST). Confidence intervals are 95% half-widths.
+                           (RBD-FAST). Confidence intervals are 95% half-widths. Last,
+                           `converged` (`converged`): False where an index is not to be
+                           trusted; raise samples.
     figures/fan-<variable>.png   a fan chart per public variable
     figures/tornado.png          the indices of Compute Spending Share of GDP, a bar an index year
 
@@ -62,19 +64,20 @@ from .design import (BATCH_SIZE, DISTRIBUTIONS, HISTORY_TOLERANCE, INDEX_YEARS, 
                      _uncertainty, box_uncertainty, default_uncertainty, history_effect, parse_vary, run_count,
                      sample, shapes_history, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
-from .indices import (MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES, indices,
-                      rbd_fast)
+from .indices import (CONVERGED_WIDTH, MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES,
+                      converged, indices, rbd_fast)
 from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
 from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
                       _writing, load_sweep)
 
 
 __all__ = [
-    "BATCH_SIZE", "DISTRIBUTIONS", "GAMMA", "INDEX_YEARS", "METHODS", "MORRIS_LEVELS",
-    "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP", "RELATIVE_ACCURACY",
-    "RESAMPLES", "SWITCHES", "HISTORY_TOLERANCE", "DaskExecutor", "HistoryWarning", "LocalExecutor", "Sketch", "SweepResult", "Uncertain",
-    "box_uncertainty", "default_uncertainty", "indices", "load_sweep", "parse_vary",
-    "history_effect", "rbd_fast", "run_count", "sample", "shapes_history", "sweep", "transform", "unit_sample",
+    "BATCH_SIZE", "CONVERGED_WIDTH", "DISTRIBUTIONS", "GAMMA", "HISTORY_TOLERANCE", "INDEX_YEARS",
+    "METHODS", "MORRIS_LEVELS", "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP",
+    "RELATIVE_ACCURACY", "RESAMPLES", "SWITCHES", "DaskExecutor", "HistoryWarning", "LocalExecutor",
+    "Sketch", "SweepResult", "Uncertain", "box_uncertainty", "converged", "default_uncertainty",
+    "history_effect", "indices", "load_sweep", "parse_vary", "rbd_fast", "run_count", "sample",
+    "shapes_history", "sweep", "transform", "unit_sample",
 ]
 
 

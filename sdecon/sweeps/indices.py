@@ -24,6 +24,31 @@ _INDEX_COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
                   "mc": ("S1", "S1_conf"), "lhs": ("S1", "S1_conf")}
 
 
+#: An index is converged when its 95% interval is narrower than this (a fraction of variance)
+#: and it lies within [-0.05, 1.05], where a variance share can be given sampling noise.
+CONVERGED_WIDTH = 0.1
+_SHARE_RANGE = (-0.05, 1.05)
+
+
+def converged(method: str, table: pd.DataFrame) -> pd.Series:
+    """Per row of an indices table: False where the index is not to be trusted ("not
+    converged: raise --samples"): for sobol, ST or S1 outside [-0.05, 1.05] or a 95%
+    interval wider than `CONVERGED_WIDTH`; for mc and lhs the same on S1; for morris, a mu*
+    interval wider than half of mu*. NaN indices (an output that does not vary) count as
+    converged: there is nothing to estimate."""
+    def share(column: str) -> pd.Series:
+        value, conf = table[column], table[f"{column}_conf"]
+        inside = value.between(*_SHARE_RANGE) & (conf <= CONVERGED_WIDTH)
+        return inside | value.isna()
+
+    if method == "sobol":
+        return share("ST") & share("S1")
+    if method == "morris":
+        return (table["mu_star_conf"] <= 0.5 * table["mu_star"].abs()) | table["mu_star"].isna() \
+            | (table["mu_star"] == 0)
+    return share("S1")
+
+
 def indices(method: str, names: Sequence[str], unit: np.ndarray,
             outputs: Mapping[str, np.ndarray], seed: int = 0) -> pd.DataFrame:
     """Sensitivity indices of each output to each parameter, with SALib.
@@ -44,7 +69,8 @@ def indices(method: str, names: Sequence[str], unit: np.ndarray,
         for k, output in enumerate(outputs):
             frames.append(pd.DataFrame({"output": output, "parameter": list(names),
                                         "S1": s1[:, k], "S1_conf": conf[:, k]}))
-        return pd.concat(frames, ignore_index=True)
+        table = pd.concat(frames, ignore_index=True)
+        return table.assign(converged=converged(method, table))
     from SALib.analyze import morris, sobol  # here: they import scipy.stats, 1.4 s
     for output, y in outputs.items():
         y = np.asarray(y, dtype=float)
@@ -65,7 +91,8 @@ def indices(method: str, names: Sequence[str], unit: np.ndarray,
         frame.insert(0, "parameter", list(names))
         frame.insert(0, "output", output)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    return table.assign(converged=converged(method, table))
 
 
 RBD_RESAMPLES = 20        # bootstrap resamples for the RBD-FAST confidence
