@@ -49,8 +49,7 @@ import pandas as pd
 
 from .errors import SdeconError, closest
 
-__all__ = ["OPERATORS", "Condition", "Discovery", "discover", "discover_frame", "describe",
-           "parse_where", "plot_box_limits", "plot_trajectory"]
+__all__ = ["OPERATORS", "Condition", "Discovery", "discover", "discover_frame", "describe", "parse_where"]
 
 #: The comparisons a condition may use.
 OPERATORS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
@@ -238,6 +237,7 @@ class Discovery:
         figures = []
         try:
             directory.mkdir(exist_ok=True)
+            from .plotting import plot_box_limits, plot_trajectory
             figures = [plot_trajectory(self).figure, plot_box_limits(self).figure]
             tables = {"summary.csv": self.summary(), "box.csv": self.box.reset_index(),
                       "trajectory.csv": self.trajectory, "cart.csv": self.cart}
@@ -589,82 +589,3 @@ def describe(found: Discovery) -> str:
             lines.append(f"  coverage {leaf['coverage']:.3f}, density {leaf['density']:.3f}, "
                          f"mass {leaf['mass']:.3f}: {leaf['rule']}")
     return "\n".join(lines)
-
-
-def _axes(ax, size=(7, 4.5)):
-    if ax is None:
-        from .plotting import _pyplot
-        _, ax = _pyplot().subplots(figsize=size, layout="constrained")
-    return ax
-
-
-def plot_trajectory(found: Discovery, ax=None):
-    """PRIM's peeling trajectory: coverage against density, a point a box, coloured by how
-    many parameters the box restricts; the chosen box circled, the threshold dashed.
-
-    Parameters
-    ----------
-    found : Discovery
-    ax : matplotlib Axes, optional
-        Drawn into a new figure when None.
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    from matplotlib import colormaps
-    from matplotlib.colors import BoundaryNorm
-
-    ax = _axes(ax)
-    table = found.trajectory
-    most = max(1, int(table["restricted"].max()))
-    norm = BoundaryNorm(np.arange(-0.5, most + 1.5), colormaps["viridis"].N)
-    points = ax.scatter(table["coverage"], table["density"], c=table["restricted"], cmap="viridis",
-                        norm=norm, s=22, zorder=2)
-    ax.plot(table["coverage"], table["density"], color="0.7", linewidth=0.8, zorder=1)
-    ax.scatter([found.coverage], [found.density], s=140, facecolors="none", edgecolors="red",
-               linewidths=1.5, zorder=3, label=f"chosen box (step {found.step})")
-    ax.axhline(found.threshold, color="0.4", linestyle="--", linewidth=0.8,
-               label=f"density threshold {found.threshold:g}")
-    bar = ax.figure.colorbar(points, ax=ax, ticks=range(0, most + 1))
-    bar.set_label("restricted parameters")
-    ax.set_xlabel("coverage (share of the runs of interest inside the box)")
-    ax.set_ylabel("density (share of the box's runs of interest)")
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"PRIM peeling trajectory: {found.where or 'outcome'}", fontsize=9)
-    ax.legend(loc="lower left", fontsize=8)
-    return ax
-
-
-def plot_box_limits(found: Discovery, ax=None):
-    """The chosen box's limits: a bar per restricted parameter over its range in the runs
-    (0 the lowest value, 1 the highest), labelled with the limits in the parameter's unit.
-
-    Parameters
-    ----------
-    found : Discovery
-    ax : matplotlib Axes, optional
-        Drawn into a new figure when None.
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    box = found.box
-    ax = _axes(ax, size=(7, 1.2 + 0.45 * max(1, len(box))))
-    for row, (name, limit) in enumerate(box.iterrows()):
-        span = limit["high"] - limit["low"]
-        lower = (limit["lower"] - limit["low"]) / span if span else 0.0
-        upper = (limit["upper"] - limit["low"]) / span if span else 1.0
-        ax.barh(row, 1, left=0, color="0.9", height=0.6)
-        ax.barh(row, upper - lower, left=lower, color="tab:blue", height=0.6)
-        unit = f" {limit['unit']}" if limit["unit"] else ""
-        ax.text(1.02, row, f"{limit['lower']:.3g} to {limit['upper']:.3g}{unit}", va="center", fontsize=8)
-    ax.set_yticks(range(len(box)), list(box.index), fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the parameter's range in the runs")
-    ax.set_title(f"PRIM box: coverage {found.coverage:.2f}, density {found.density:.2f}, "
-                 f"mass {found.mass:.2f}" + ("" if box.size else " (no parameter restricted)"), fontsize=9)
-    return ax

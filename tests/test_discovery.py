@@ -9,7 +9,8 @@ import pytest
 
 import sdecon
 from sdecon import cli, sweeps
-from sdecon.discovery import FILES, discover, discover_frame, parse_where, plot_box_limits, plot_trajectory
+from sdecon.discovery import FILES, discover, discover_frame, parse_where
+from sdecon.plotting import plot_box_limits, plot_trajectory
 from sdecon.plotting import plt
 
 VARY = ["Max AI Capex Growth Rate=0.3:1.2", "Elasticity of Substitution=0.5:2", "Max Grid Growth Rate=0.1:0.4"]
