@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import calibration, engine, fit, plotting, scenarios
+from . import calibration, engine, fit, model, plotting, scenarios
 from .errors import SdeconError
 
 #: Origins of the default backtest: each leaves at least one year of data to forecast.
@@ -90,7 +90,8 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
     origins = tuple(sorted({int(o) for o in origins}))
     if not origins:
         raise SdeconError("origins: expected at least one year, e.g. 2021,2022,2023", argument="origins")
-    first = fit.FIRST_YEAR + 2
+    start = int(model.defaults()["INITIAL TIME"])  # the first year a fit can see
+    first = start + 2
     for origin in origins:
         if not first <= origin < LAST_DATA_YEAR:
             raise SdeconError(f"origins: {origin} is outside the years a backtest can use: expected "
@@ -107,7 +108,7 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
         fits[origin] = result
         # One run per origin, seen through the observation operator at every data row: the
         # rows after the origin are the held-out ones, the whole is the figure's path.
-        seen = fit.out_of_sample(result, since=fit.FIRST_YEAR, until=LAST_DATA_YEAR, table=table)
+        seen = fit.out_of_sample(result, since=start, until=LAST_DATA_YEAR, table=table)
         until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
         held_out = seen[(seen["time"] >= origin + 1) & (seen["time"] < until + 1)].copy()
         held_out.insert(0, "origin", origin)

@@ -61,7 +61,6 @@ FIT_SERIES = (
     "cheapest_price_at_or_above_GPT-3.5_level_on_MMLU",
     "world_gdp_nominal",
 )
-FIRST_YEAR = 2015
 #: The project's calibration, fitted on the data through 2024; the baseline scenario uses it.
 IDENTIFIED_RELATIVE_ERROR = 1.0
 

@@ -63,7 +63,7 @@ class Parameter:
             number = math.nan if isinstance(value, (bool, str)) else float(value)
         except (TypeError, ValueError):
             number = math.nan
-        if isinstance(value, str) and _is_number(value):
+        if isinstance(value, str) and isinstance(from_text(value), float) and math.isfinite(from_text(value)):
             raise SdeconError(f"{where}{self.name} = {value!r} is text, not a number; write it without "
                               f"quotes, a number in {allowed}")
         if not math.isfinite(number):
@@ -80,13 +80,6 @@ def from_text(text: str) -> float | str:
         return float(text)
     except ValueError:
         return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
 
 
 def _fmt(x: float) -> str:
