@@ -85,10 +85,15 @@ def test_a_posterior_reports_its_diagnostics(recovery):
     assert "autocorrelation" in result.report()
 
 
-def test_a_short_chain_warns(clean_rows):
-    with pytest.warns(PosteriorWarning, match="shorter than 50 autocorrelation times"):
-        posterior(DEFAULTS, params=list(TRUTH), walkers=6, steps=30, seed=0,
-                  observations_table=_noisy(clean_rows, 1), start=TRUTH, progress=False)
+def test_a_short_chain_warns_and_a_seed_repeats_its_chain(clean_rows):
+    rows = _noisy(clean_rows, 1)
+    results = []
+    for seed in (0, 0, 1):
+        with pytest.warns(PosteriorWarning, match="shorter than 50 autocorrelation times"):
+            results.append(posterior(DEFAULTS, params=list(TRUTH), walkers=6, steps=30, seed=seed,
+                                     observations_table=rows, start=TRUTH, progress=False))
+    assert results[0].samples.equals(results[1].samples)
+    assert not results[0].samples.equals(results[2].samples)
 
 
 def test_save_and_load_round_trip(recovery, tmp_path):
