@@ -15,6 +15,7 @@ reports on it.
     sdecon.sweep("baseline", method="sobol", samples=256, output="sweeps/s1")  # load_sweep() reads it back
     sdecon.write_report(["baseline", "jevons"], "reports/mine")
     sdecon.discover("sweeps/s1", "Compute Spending Share of GDP@2040 > 0.05")  # PRIM's box, CART's rules
+    post = sdecon.posterior(steps=2000)                     # emcee draws; .save(), load_posterior()
     sdecon.parameter_table()                                # unit, default, bounds, source
 
 Bad input raises `SdeconError` with one line naming the value, what was expected and what
@@ -36,13 +37,15 @@ from .simulation import run, run_scenarios
 _LAZY = {
     "calibrate": "fit", "backtest": "backtesting", "check": "checks", "validate": "validation",
     "sweep": "sweeps", "load_sweep": "sweeps", "SweepResult": "sweeps", "write_report": "report",
-    "discover": "discovery",
+    "discover": "discovery", "posterior": "posteriors", "load_posterior": "posteriors",
+    "Posterior": "posteriors",
 }
 
 __all__ = [
-    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Scenario", "SdeconError", "SweepResult", "backtest",
-    "calibrate", "check", "discover", "load_calibration", "load_scenario", "load_sweep", "parameter_table",
-    "parameters", "run", "run_scenarios", "scenario_names", "sweep", "validate", "write_report",
+    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Posterior", "Scenario", "SdeconError",
+    "SweepResult", "backtest", "calibrate", "check", "discover", "load_calibration",
+    "load_posterior", "load_scenario", "load_sweep", "parameter_table", "parameters", "posterior",
+    "run", "run_scenarios", "scenario_names", "sweep", "validate", "write_report",
 ]
 
 

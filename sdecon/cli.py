@@ -67,6 +67,13 @@ def _run(args) -> None:
     if args.calibration:
         from .calibration import load_calibration
         overrides.update(load_calibration(args.calibration).parameters)
+    if args.posterior:
+        from .posteriors import base_values, load_posterior
+        sampled = load_posterior(args.posterior)
+        # the values the posterior's runs held, then its median
+        overrides.update({k: v for k, v in base_values(scenario, sampled.names).items()
+                          if k not in scenario.values or scenario.values[k] != v})
+        overrides.update(sampled.median())
     overrides.update(_parse_set(args.set))
     frame = run(scenario, overrides)
     if not args.output:
@@ -297,6 +304,37 @@ def _discover(args) -> None:
         print(f"wrote {args.output}: {', '.join(p.name for p in written)}", file=sys.stderr)
 
 
+def _posterior(args) -> None:
+    import warnings
+
+    from . import plotting
+    from .output import check_writable, write_all
+    from .posteriors import PosteriorWarning, plot_marginals, posterior
+
+    check_writable(args.output, (".json",))  # before sampling, so a bad path costs nothing
+    if args.figure:
+        check_writable(args.figure, plotting.FIGURE_FORMATS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PosteriorWarning)
+        result = posterior(args.scenario, until=args.until, params=args.params, walkers=args.walkers,
+                           steps=args.steps, burn=args.burn, seed=args.seed)
+    for warning in caught:
+        if issubclass(warning.category, PosteriorWarning):
+            print(f"sdecon: warning: {warning.message}", file=sys.stderr)
+    print(result.report())
+    outputs = [(args.output, result.writer(args.output))]
+    figure = plot_marginals(result) if args.figure else None
+    try:
+        if figure is not None:
+            outputs.append((args.figure, plotting.figure_writer(figure, args.figure)))
+        write_all(outputs)
+    finally:
+        if figure is not None:
+            plotting.plt.close(figure)
+    for path, _ in outputs:
+        print(f"wrote {path}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sdecon", description="System-dynamics model of the economics of AI compute.")
     parser.add_argument("--version", action="version", version=f"sdecon {__version__}")
@@ -312,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--figure", help="write a figure of the key outputs to FILE (.png, .svg or .pdf)")
     run.add_argument("--calibration", metavar="FILE.json",
                      help="use the fitted values of a calibration ('sdecon calibrate'); --set still overrides")
+    run.add_argument("--posterior", metavar="FILE.json",
+                     help="run at the posterior median ('sdecon posterior'); --set still overrides")
     run.set_defaults(handler=_run)
 
     fit = commands.add_parser("calibrate", help="fit parameters to the historical data")
@@ -450,6 +490,22 @@ def build_parser() -> argparse.ArgumentParser:
     discovering.add_argument("--output", metavar="DIR",
                              help="write summary, box, trajectory and CART tables (CSV) and figures to DIR")
     discovering.set_defaults(handler=_discover)
+
+    sampling = commands.add_parser(
+        "posterior", help="sample the posterior of the fitted parameters (emcee)",
+        description="Sample the posterior of the history-fitted parameters with emcee and print "
+                    "medians, 90% intervals and diagnostics. See docs/posterior.md.")
+    sampling.add_argument("--scenario", default="baseline", help="scenario giving the other values")
+    sampling.add_argument("--until", type=_year, default=2024, help="data through YEAR (default 2024)")
+    sampling.add_argument("--params", nargs="+", metavar='"NAME"',
+                          help="parameters to sample (default: sdecon.fit.DEFAULT_PARAMETERS)")
+    sampling.add_argument("--walkers", type=int, help="walkers (default 4 x (parameters + 1))")
+    sampling.add_argument("--steps", type=_whole, default=2000, help="steps a walker (default 2000)")
+    sampling.add_argument("--burn", type=_whole, help="steps discarded (default a quarter)")
+    sampling.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sampling.add_argument("--output", required=True, metavar="FILE.json", help="write the posterior")
+    sampling.add_argument("--figure", help="write the marginals to FILE (.png, .svg or .pdf)")
+    sampling.set_defaults(handler=_posterior)
     return parser
 
 

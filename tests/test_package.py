@@ -72,7 +72,8 @@ def test_only_the_command_line_imports_the_command_line():
 
 
 PUBLIC = ("run", "run_scenarios", "calibrate", "backtest", "check", "validate", "sweep", "write_report",
-          "discover", "load_calibration", "load_sweep", "SweepResult", "Scenario", "Parameter", "SdeconError")
+          "discover", "posterior", "load_calibration", "load_sweep", "load_posterior", "SweepResult",
+          "Posterior", "Scenario", "Parameter", "SdeconError")
 
 
 @pytest.mark.parametrize("name", PUBLIC)

@@ -1,0 +1,501 @@
+"""The posterior of the history-fitted parameters, sampled with emcee.
+
+    post = sdecon.posterior("baseline", steps=2000)      # a Posterior
+    post.summary()                                       # median, 5%, 95%, ESS per parameter
+    post.save("posterior.json"); sdecon.load_posterior("posterior.json") == post
+    sdecon.run("baseline", post.median())
+
+Likelihood: the log residuals r = ln(modelled / observed) of the one observation operator
+(`sdecon.observations.log_errors`, each trend-only series' weighted mean removed per run)
+are Gaussian, independent, with a noise scale per row set by the data's confidence:
+sigma_row = sigma0 / sqrt(w_row), w_row the fit's weight (confidence weight over the series'
+row count, `Observations.table["weight"]`). So -2 log L = sum(w r^2) / sigma0^2 + ..., the
+least-squares cost of `sdecon.calibrate` scaled by sigma0, and the posterior mode with a flat
+prior is the calibration. sigma0 is sampled as an extra parameter, log-uniform on
+`SIGMA0_BOUNDS`.
+
+Priors: uniform within each parameter's bounds, log-uniform where `Parameter.log_scale`
+(bounds spanning more than a factor of 100); those are sampled in log space.
+
+Sampling: `emcee.EnsembleSampler(..., vectorize=True)`; emcee's stretch move updates the
+ensemble in two halves, each half one engine batch. Walkers start in a small ball around the
+committed calibration (the scenario's, when it carries one fitted on the same data and
+parameters), else around a quick `sdecon.calibrate`.
+
+Diagnostics: the integrated autocorrelation time per parameter (emcee's estimate, tol=0),
+the effective sample size (walkers x kept steps / tau) and the acceptance fraction; a
+`PosteriorWarning` when the chain is shorter than 50 autocorrelation times.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import fit, model, observations, parameter, scenarios
+from ._version import __version__
+from .calibration import load_calibration
+from .errors import SdeconError, closest
+from .output import check_writable, write_all
+
+#: Bounds of the noise scale sigma0 (log-uniform prior): the log residual of a row of weight 1.
+SIGMA0_BOUNDS = (1e-3, 10.0)
+#: The name of the noise scale among the samples.
+SIGMA0 = "sigma0"
+#: A chain shorter than this many autocorrelation times draws a warning.
+MIN_TAU_LENGTHS = 50
+#: Relative size of the ball the walkers start in (of each parameter's search range).
+BALL = 1e-3
+
+
+class PosteriorWarning(UserWarning):
+    """The chain is too short for its autocorrelation time to be trusted."""
+
+
+@dataclass
+class Posterior:
+    """Samples of the posterior of the fitted parameters (`posterior`).
+
+    Attributes
+    ----------
+    samples : DataFrame
+        One row a draw (after burn-in and thinning), one column a parameter, in its units.
+    log_probability : ndarray
+        The log posterior density of each draw.
+    noise : ndarray
+        sigma0 of each draw: the noise scale of a row of weight 1 (sigma_row = sigma0 / sqrt(w)).
+    diagnostics : dict
+        ``tau`` and ``ess`` (per parameter and sigma0), ``acceptance`` (mean fraction),
+        ``walkers``, ``steps``, ``burn``, ``thin``, ``seconds``, ``converged``.
+    scenario : str
+        The scenario whose values the runs used for the parameters not sampled.
+    until : int
+        The last year of data the likelihood saw.
+    seed : int
+        The seed of the walkers' start and of the sampler.
+    fixed : dict
+        The other values the runs used (not saved; `load_posterior` leaves it empty).
+    """
+    samples: pd.DataFrame
+    log_probability: np.ndarray
+    noise: np.ndarray
+    diagnostics: dict
+    scenario: str = "baseline"
+    until: int = 2024
+    seed: int = 0
+    fixed: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def __eq__(self, other) -> bool:
+        """Equal when their saved content is (provenance apart)."""
+        if not isinstance(other, Posterior):
+            return NotImplemented
+        mine, theirs = self.to_dict(), other.to_dict()
+        for content in (mine, theirs):
+            for key in ("created", "sdecon_version", "model_hash"):
+                content.pop(key)
+        return mine == theirs
+
+    @property
+    def names(self) -> list[str]:
+        """The sampled parameters."""
+        return list(self.samples.columns)
+
+    def median(self) -> dict[str, float]:
+        """The posterior median of each parameter, ready for `sdecon.run`.
+
+        Returns
+        -------
+        dict
+            Parameter name to its median, in its units.
+        """
+        return {n: float(v) for n, v in self.samples.median().items()}
+
+    def draws(self, n: int, seed: int = 0) -> list[dict[str, float]]:
+        """`n` parameter sets drawn (with replacement) from the samples, for predictive runs.
+
+        Parameters
+        ----------
+        n : int
+            How many parameter sets.
+        seed : int
+            Seed of the draw.
+
+        Returns
+        -------
+        list of dict
+            Each a parameter set: name to value.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise SdeconError(f"n {n!r} must be a whole number of at least 1", argument="n")
+        rows = np.random.default_rng(seed).integers(0, len(self.samples), size=n)
+        return [{k: float(v) for k, v in self.samples.iloc[i].items()} for i in rows]
+
+    def summary(self) -> pd.DataFrame:
+        """Median, 5% and 95% quantiles and effective sample size per parameter (and sigma0).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by parameter: ``median``, ``q05``, ``q95``, ``tau``, ``ess``.
+        """
+        frame = self.samples.assign(**{SIGMA0: self.noise})
+        table = pd.DataFrame({"median": frame.median(), "q05": frame.quantile(0.05),
+                              "q95": frame.quantile(0.95)})
+        table["tau"] = [self.diagnostics["tau"].get(n, math.nan) for n in table.index]
+        table["ess"] = [self.diagnostics["ess"].get(n, math.nan) for n in table.index]
+        return table
+
+    def report(self) -> str:
+        """The summary and diagnostics as text."""
+        d = self.diagnostics
+        lines = [f"Posterior of scenario {self.scenario!r} given data through {self.until} (seed {self.seed})",
+                 f"  walkers: {d['walkers']}   steps: {d['steps']}   burn-in: {d['burn']}   "
+                 f"thin: {d['thin']}   draws kept: {len(self.samples)}   time: {d['seconds']:.1f} s",
+                 f"  mean acceptance fraction: {d['acceptance']:.3f}   "
+                 f"longest autocorrelation time: {max(d['tau'].values()):.1f} steps   "
+                 f"kept steps / tau: {(d['steps'] - d['burn']) / max(d['tau'].values()):.1f}"
+                 + ("" if d["converged"] else f" (below {MIN_TAU_LENGTHS}: NOT CONVERGED)"),
+                 "", self.summary().to_string(float_format=lambda x: f"{x:.4g}")]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The content `save` writes, as JSON-ready Python objects."""
+        return {
+            "sdecon_version": __version__, "model_hash": model.model_hash(),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **self.provenance,
+            "scenario": self.scenario, "until": self.until, "seed": self.seed,
+            "parameters": list(self.samples.columns),
+            "samples": self.samples.to_numpy().tolist(),
+            "log_probability": [float(x) for x in self.log_probability],
+            "noise": [float(x) for x in self.noise],
+            "diagnostics": _jsonable(self.diagnostics),
+        }
+
+    def writer(self, path: str | Path):
+        """A function writing the posterior as JSON (for `output.write_all`)."""
+        check_writable(path, (".json",))
+        text = json.dumps(self.to_dict(), allow_nan=False) + "\n"
+        return lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
+
+    def save(self, path: str | Path) -> None:
+        """Write the posterior as JSON, atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.json`` file.
+        """
+        write_all([(path, self.writer(path))])
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def _restore(value):
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    return math.nan if value is None else value
+
+
+def load_posterior(path: str | Path) -> Posterior:
+    """The posterior saved in `path` (`Posterior.save`, `sdecon posterior --output`).
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON file `Posterior.save` wrote.
+
+    Returns
+    -------
+    Posterior
+        Equal to the one saved.
+
+    Raises
+    ------
+    SdeconError
+        One line naming the file when it is missing, not JSON, or not a posterior.
+    """
+    name = f"posterior file {str(path)!r}"
+    path = Path(path)
+    if not path.is_file():
+        raise SdeconError(f"{name} not found" if not path.exists() else f"{name} is not a file")
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SdeconError(f"{name} cannot be read: {error}") from None
+    try:
+        names = list(content["parameters"])
+        parameter.validate({n: parameter.parameters()[n].default for n in names}, name) if names else None
+        samples = pd.DataFrame(np.asarray(content["samples"], dtype=float).reshape(-1, len(names)),
+                               columns=names)
+        return Posterior(
+            samples=samples, log_probability=np.asarray(content["log_probability"], dtype=float),
+            noise=np.asarray(content["noise"], dtype=float), diagnostics=_restore(content["diagnostics"]),
+            scenario=str(content["scenario"]), until=int(content["until"]), seed=int(content["seed"]),
+            provenance={k: content[k] for k in ("sdecon_version", "model_hash", "created") if k in content},
+            path=path)
+    except (KeyError, TypeError, ValueError) as error:
+        raise SdeconError(f"{name} is not a posterior sdecon wrote: {error!r}") from None
+
+
+# --- the sampler ------------------------------------------------------------------------
+
+class _Target:
+    """Log posterior of points in sample space (parameters, then ln sigma0), a batch a call."""
+
+    def __init__(self, chosen: scenarios.Scenario, names: list[str], obs: observations.Observations,
+                 fixed: dict[str, float]):
+        self.problem = fit._Problem(chosen, names, obs, fixed=fixed)
+        self.lower = np.append(self.problem.lower, math.log(SIGMA0_BOUNDS[0]))
+        self.upper = np.append(self.problem.upper, math.log(SIGMA0_BOUNDS[1]))
+        self.weight = obs.table["weight"].to_numpy()
+        self.n = len(self.weight)
+        # Gaussian normalisation: sum of ln(sqrt(w) / sqrt(2 pi)) over the rows
+        self.constant = 0.5 * float(np.log(self.weight).sum()) - 0.5 * self.n * math.log(2 * math.pi)
+        self.runs = 0
+
+    def weighted_squares(self, x: np.ndarray) -> np.ndarray:
+        """sum(w r^2) per point for parameters x shaped (parameter, point), inf where a run fails."""
+        values = dict(self.problem.base)
+        values.update(zip(self.problem.names, self.problem.decode(x)))
+        raw = fit._raw(values, self.problem.obs, runs=x.shape[1])
+        self.runs += x.shape[1]
+        r = observations.log_errors(raw, self.problem.obs)
+        squares = (self.weight[:, None] * r ** 2).sum(0)
+        return np.where(np.isfinite(r).all(0), squares, np.inf)
+
+    def __call__(self, coords: np.ndarray) -> np.ndarray:
+        coords = np.atleast_2d(coords)
+        inside = ((coords >= self.lower) & (coords <= self.upper)).all(1)
+        result = np.full(len(coords), -np.inf)
+        if inside.any():
+            points = coords[inside]
+            squares = self.weighted_squares(points[:, :-1].T)
+            log_sigma = points[:, -1]
+            with np.errstate(invalid="ignore"):
+                ll = self.constant - self.n * log_sigma - 0.5 * squares * np.exp(-2 * log_sigma)
+            result[inside] = np.where(np.isfinite(ll), ll, -np.inf)
+        return result  # flat prior in sample space: the log prior is a constant inside
+
+
+def _whole(value, argument: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise SdeconError(f"{argument} {value!r} must be a whole number of at least {least}", argument=argument)
+    return int(value)
+
+
+def _stale(chosen: scenarios.Scenario, names) -> dict[str, float]:
+    """The parameters a previous calibration of the scenario set and this posterior does not
+    sample, back at their defaults (as `sdecon.calibrate` does): that fit must not leak in."""
+    free = parameter.parameters()
+    stale = load_calibration(chosen.calibration).parameters if chosen.calibration else {}
+    return {n: free[n].default for n in stale if n not in names}
+
+
+def base_values(scenario: str | scenarios.Scenario = "baseline", params=None) -> dict[str, float]:
+    """The values a posterior's runs use for the parameters it does not sample: the
+    scenario's, with those its calibration set back at their defaults.
+
+    Parameters
+    ----------
+    scenario : str or Scenario
+        The scenario.
+    params : sequence of str, optional
+        The sampled parameters (default `sdecon.fit.DEFAULT_PARAMETERS`).
+
+    Returns
+    -------
+    dict
+        Every value the scenario sets, as the posterior's runs see them.
+    """
+    chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
+    return {**chosen.values, **_stale(chosen, list(params or fit.DEFAULT_PARAMETERS))}
+
+
+def _start(chosen, names, until, seed, observations_table):
+    """The point the walkers start around: the scenario's calibration when it was fitted on
+    these data and covers these parameters, else a quick fit."""
+    if chosen.calibration and observations_table is None:
+        committed = load_calibration(chosen.calibration)
+        if committed.until == until and all(n in committed.parameters for n in names):
+            return {n: committed.parameters[n] for n in names}, "calibration " + Path(chosen.calibration).name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fit.CalibrationWarning)
+        quick = fit.calibrate(chosen, until=until, params=names, seed=seed, maxiter=15, popsize=5,
+                              observations_table=observations_table)
+    return dict(quick.parameters), "a quick fit"
+
+
+def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2024,
+              params: list[str] | tuple[str, ...] | None = None, walkers: int | None = None,
+              steps: int = 2000, burn: int | None = None, seed: int = 0, progress: bool | None = None,
+              observations_table: pd.DataFrame | None = None, start: dict[str, float] | None = None
+              ) -> Posterior:
+    """Sample the posterior of the fitted parameters given the historical data through `until`.
+
+    Parameters
+    ----------
+    scenario : str or Scenario
+        The scenario giving the values of the parameters not sampled.
+    until : int
+        The last calendar year of data the likelihood sees.
+    params : sequence of str, optional
+        The parameters sampled (default `sdecon.fit.DEFAULT_PARAMETERS`), each with a range.
+    walkers : int, optional
+        Walkers of the ensemble, at least 2 x (parameters + 1) (default 4 x (parameters + 1)).
+    steps : int
+        Steps of each walker, burn-in included.
+    burn : int, optional
+        Steps discarded at the start (default a quarter of `steps`).
+    seed : int
+        Seed of the walkers' start and of the sampler, 0 to 2**32 - 1.
+    progress : bool, optional
+        Show emcee's progress bar (default: when stderr is a terminal).
+    observations_table : DataFrame, optional
+        Rows in the data's format (`sdecon.data.load()`) instead of the shipped data.
+    start : dict, optional
+        Values of the sampled parameters the walkers start around (default: the scenario's
+        calibration when it was fitted on these data, else a quick `sdecon.calibrate`).
+
+    Returns
+    -------
+    Posterior
+        The draws after burn-in and thinning, their log probability and noise scale, and
+        the diagnostics (autocorrelation times, effective sample sizes, acceptance).
+
+    Raises
+    ------
+    SdeconError
+        One line starting with the argument at fault.
+
+    Warns
+    -----
+    PosteriorWarning
+        When the chain is shorter than 50 autocorrelation times of some parameter.
+    """
+    import emcee
+
+    started = time.perf_counter()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1", argument="seed")
+    steps = _whole(steps, "steps", 1)
+    names = list(params or fit.DEFAULT_PARAMETERS)
+    free = {n: p for n, p in parameter.parameters().items() if not p.fixed}
+    for n in names:
+        if n not in free:
+            raise SdeconError(f"params {n!r}{closest(n, list(free))} is not a parameter with a range "
+                              "('sdecon params')", argument="params")
+    if len(set(names)) != len(names):
+        raise SdeconError(f"params names a parameter more than once; give each once: {names}", argument="params")
+    ndim = len(names) + 1
+    walkers = 4 * ndim if walkers is None else _whole(walkers, "walkers", 2 * ndim)
+    burn = steps // 4 if burn is None else burn
+    if isinstance(burn, bool) or not isinstance(burn, (int, np.integer)) or not 0 <= burn < steps:
+        raise SdeconError(f"burn {burn!r} must be a whole number from 0 to steps - 1 ({steps - 1})",
+                          argument="burn")
+    chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
+    obs = fit.select(until=until, table=observations_table)
+    target = _Target(chosen, names, obs, _stale(chosen, names))
+    if start is None:
+        start, origin = _start(chosen, names, until, seed, observations_table)
+    else:
+        missing = [n for n in names if n not in start]
+        if missing:
+            raise SdeconError(f"start lacks {', '.join(map(repr, missing))}; give every sampled parameter",
+                              argument="start")
+        start, origin = parameter.validate({n: start[n] for n in names}, "start"), "the given start"
+    x0 = target.problem.encode([start[n] for n in names])
+    squares = target.weighted_squares(x0[:, None])[0]
+    sigma0 = math.sqrt(squares / target.n) if math.isfinite(squares) else 1.0
+    centre = np.append(x0, math.log(min(max(sigma0, SIGMA0_BOUNDS[0]), SIGMA0_BOUNDS[1])))
+    span = target.upper - target.lower
+    rng = np.random.default_rng(seed)
+    inner_low, inner_high = target.lower + BALL * span, target.upper - BALL * span
+    centre = np.clip(centre, inner_low, inner_high)
+    p0 = np.clip(centre + BALL * span * rng.standard_normal((walkers, ndim)), target.lower, target.upper)
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    sampler = emcee.EnsembleSampler(walkers, ndim, target, vectorize=True)
+    sampler.random_state = np.random.RandomState(seed).get_state()  # emcee's own draws, seeded
+    sampler.run_mcmc(p0, steps, progress=bool(progress))
+
+    tau = np.asarray(sampler.get_autocorr_time(tol=0, discard=burn), dtype=float)
+    finite = tau[np.isfinite(tau)]
+    thin = max(1, int(0.5 * finite.min())) if len(finite) else 1
+    chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
+    log_prob = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
+    kept = steps - burn
+    ess = walkers * kept / tau
+    labels = names + [SIGMA0]
+    converged = bool(len(finite) == ndim and kept >= MIN_TAU_LENGTHS * finite.max())
+    values = target.problem.decode(chain[:, :-1].T).T
+    diagnostics = {
+        "tau": dict(zip(labels, map(float, tau))), "ess": dict(zip(labels, map(float, ess))),
+        "acceptance": float(np.mean(sampler.acceptance_fraction)), "walkers": walkers, "steps": steps,
+        "burn": int(burn), "thin": thin, "runs": target.runs, "start": origin,
+        "seconds": time.perf_counter() - started, "converged": converged,
+    }
+    if not converged:
+        warnings.warn(f"the chain of {kept} steps after burn-in is shorter than {MIN_TAU_LENGTHS} autocorrelation "
+                      f"times (longest {np.nanmax(tau):.1f} steps); run more steps before trusting "
+                      "the intervals", PosteriorWarning, stacklevel=2)
+    return Posterior(samples=pd.DataFrame(values, columns=names), log_probability=log_prob,
+                     noise=np.exp(chain[:, -1]), diagnostics=diagnostics, scenario=chosen.name,
+                     until=until, seed=seed, fixed=dict(target.problem.base))
+
+
+# --- charts -----------------------------------------------------------------------------
+
+def plot_marginals(post: Posterior, fig=None):
+    """A histogram of each parameter's draws, its median and 90% interval marked.
+
+    Parameters
+    ----------
+    post : Posterior
+        The samples.
+    fig : matplotlib Figure, optional
+        The figure to draw in (default a new one).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    names = post.names
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig = fig or plt.figure(figsize=(4 * columns, 2.8 * rows))
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        values = post.samples[name]
+        ax.hist(values, bins=40, color="tab:blue", alpha=0.7)
+        for q, style in ((0.05, ":"), (0.5, "-"), (0.95, ":")):
+            ax.axvline(values.quantile(q), color="k", linestyle=style, linewidth=1)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,167 @@
+"""The posterior (emcee): recovering known parameters with calibrated intervals, files, errors."""
+import json
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import sdecon
+from sdecon import cli, fit
+from sdecon import posteriors
+from sdecon.posteriors import Posterior, PosteriorWarning, load_posterior, posterior
+
+DEFAULTS = sdecon.Scenario("defaults", "The .mdl's values, no calibration", "")
+TRUTH = {  # away from the defaults; both spoken to by the data
+    "AI Share of Addressable Spending at Base Year": 0.03,
+    "Conventional Datacenter Capex Share of GDP": 0.0015,
+}
+SIGMA0 = 0.03          # noise of a row of weight 1: sigma_row = SIGMA0 / sqrt(weight)
+REPLICATIONS = 20
+WALKERS, STEPS, BURN = 6, 160, 40  # short chains: each step is two engine batches of 3 runs
+
+
+@pytest.fixture(scope="module")
+def clean_rows():
+    return fit.synthetic({**DEFAULTS.values, **TRUTH})
+
+
+def _noisy(rows, seed):
+    """The synthetic rows with the likelihood's own Gaussian noise on their log values."""
+    obs = fit.select(table=rows)
+    assert len(obs.table) == len(rows)
+    assert list(obs.table["series"]) == list(rows["series"])
+    sigma = SIGMA0 / np.sqrt(obs.table["weight"].to_numpy())
+    noisy = rows.copy()
+    noisy["value"] = rows["value"].to_numpy() * np.exp(sigma * np.random.default_rng(seed).standard_normal(len(rows)))
+    return noisy
+
+
+@pytest.fixture(scope="module")
+def recovery(clean_rows):
+    """20 seeded replications: noisy data, a short chain each from a start 10% off the truth."""
+    start = {n: 1.1 * v for n, v in TRUTH.items()}
+    results, started = [], time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PosteriorWarning)  # short chains, on purpose
+        for seed in range(REPLICATIONS):
+            results.append(posterior(DEFAULTS, params=list(TRUTH), walkers=WALKERS, steps=STEPS, burn=BURN,
+                                     seed=seed, observations_table=_noisy(clean_rows, 100 + seed),
+                                     start=start, progress=False))
+    print(f"\nrecovery: {REPLICATIONS} posteriors in {time.perf_counter() - started:.1f} s")
+    return results
+
+
+def test_the_90_percent_intervals_contain_the_truth_at_least_80_percent_of_the_time(recovery):
+    for name, value in TRUTH.items():
+        inside = [bool(r.samples[name].quantile(0.05) <= value <= r.samples[name].quantile(0.95))
+                  for r in recovery]
+        print(f"{name}: 90% interval covers the truth in {sum(inside)} of {len(inside)}")
+        assert sum(inside) >= 0.8 * len(inside), name
+    # and the intervals are informative, not the whole prior range
+    for name in TRUTH:
+        bounds = sdecon.parameters()[name]
+        width = np.median([r.samples[name].quantile(0.95) - r.samples[name].quantile(0.05) for r in recovery])
+        assert width < 0.5 * (bounds.upper - bounds.lower), name
+    noise = np.median([np.median(r.noise) for r in recovery])
+    assert 0.5 * SIGMA0 < noise < 2 * SIGMA0
+
+
+def test_a_posterior_reports_its_diagnostics(recovery):
+    result = recovery[0]
+    d = result.diagnostics
+    assert set(d["tau"]) == set(TRUTH) | {"sigma0"}
+    assert 0.1 < d["acceptance"] < 0.9
+    for name, tau in d["tau"].items():
+        assert d["ess"][name] == pytest.approx(WALKERS * (STEPS - BURN) / tau)
+    assert d["runs"] >= WALKERS * STEPS
+    table = result.summary()
+    assert list(table.columns) == ["median", "q05", "q95", "tau", "ess"]
+    assert (table["q05"] <= table["median"]).all() and (table["median"] <= table["q95"]).all()
+    assert result.median() == pytest.approx(dict(result.samples.median()))
+    draws = result.draws(5, seed=1)
+    assert len(draws) == 5 and all(set(d) == set(TRUTH) for d in draws)
+    assert draws == result.draws(5, seed=1)
+    assert "autocorrelation" in result.report()
+
+
+def test_a_short_chain_warns_and_a_seed_repeats_its_chain(clean_rows):
+    rows = _noisy(clean_rows, 1)
+    results = []
+    for seed in (0, 0, 1):
+        with pytest.warns(PosteriorWarning, match="shorter than 50 autocorrelation times"):
+            results.append(posterior(DEFAULTS, params=list(TRUTH), walkers=6, steps=30, seed=seed,
+                                     observations_table=rows, start=TRUTH, progress=False))
+    assert results[0].samples.equals(results[1].samples)
+    assert not results[0].samples.equals(results[2].samples)
+
+
+def test_save_and_load_round_trip(recovery, tmp_path):
+    result = recovery[1]
+    path = tmp_path / "posterior.json"
+    result.save(path)
+    loaded = load_posterior(path)
+    assert loaded == result
+    assert loaded.samples.equals(result.samples)
+    np.testing.assert_array_equal(loaded.noise, result.noise)
+    np.testing.assert_array_equal(loaded.log_probability, result.log_probability)
+    assert loaded.diagnostics == result.diagnostics
+    assert (loaded.scenario, loaded.until, loaded.seed) == ("defaults", 2024, 1)
+    assert [p.name for p in tmp_path.iterdir()] == ["posterior.json"]  # no temporary left
+    with pytest.raises(sdecon.SdeconError, match="not found"):
+        load_posterior(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text(json.dumps({"parameters": []}))
+    with pytest.raises(sdecon.SdeconError, match="is not a posterior sdecon wrote"):
+        load_posterior(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("kwargs, argument, message", [
+    ({"steps": 0}, "steps", r"^steps 0 must be a whole number of at least 1$"),
+    ({"params": ["Cloud Shift Rat"]}, "params",
+     r"^params 'Cloud Shift Rat' \(did you mean 'Cloud Shift Rate'.*\?\) is not a parameter with a range"),
+    ({"params": ["Cloud Shift Rate"], "walkers": 3}, "walkers", r"^walkers 3 must be a whole number of at least 4$"),
+    ({"steps": 10, "burn": 10}, "burn", r"^burn 10 must be a whole number from 0 to steps - 1"),
+])
+def test_bad_inputs_are_refused_in_one_line(kwargs, argument, message):
+    with pytest.raises(sdecon.SdeconError, match=message) as error:
+        posterior(**kwargs)
+    assert "\n" not in str(error.value)
+    assert error.value.argument == argument
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--steps", "0"], "--steps 0 must be"),
+    (["--params", "Cloud Shift Rat"], "--params 'Cloud Shift Rat'"),
+    (["--params", "Cloud Shift Rate", "--walkers", "3"], "--walkers 3 must be"),
+])
+def test_the_command_line_names_the_flag(argv, flag, capsys, tmp_path):
+    assert cli.main(["posterior", *argv, "--output", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sdecon: error: {flag}") and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_run_posterior_runs_at_the_median(recovery, tmp_path, capsys):
+    result = recovery[2]
+    path = tmp_path / "posterior.json"
+    result.save(path)
+    out = tmp_path / "run.csv"
+    assert cli.main(["run", "--scenario", "baseline", "--posterior", str(path), "--output", str(out)]) == 0
+    import pandas as pd
+    written = pd.read_csv(out).set_index("year")
+    expected = sdecon.run("baseline", {**posteriors.base_values("baseline", result.names), **result.median()})
+    pd.testing.assert_frame_equal(written, expected.reset_index().set_index("year"), check_dtype=False,
+                                  check_exact=False, rtol=1e-9)
+    other = sdecon.run("baseline")
+    assert not np.allclose(written.to_numpy(), other.reset_index().set_index("year").to_numpy())
+
+
+def test_the_cli_samples_writes_and_prints_the_summary(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    assert cli.main(["posterior", "--params", "Cloud Shift Rate", "--walkers", "4", "--steps", "20",
+                     "--output", str(path), "--figure", str(tmp_path / "p.png")]) == 0
+    captured = capsys.readouterr()
+    assert "Cloud Shift Rate" in captured.out and "acceptance" in captured.out
+    assert "warning" in captured.err  # 20 steps cannot be 50 autocorrelation times
+    assert isinstance(load_posterior(path), Posterior)
+    assert (tmp_path / "p.png").stat().st_size > 0
