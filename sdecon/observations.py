@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -43,10 +44,35 @@ class Observations:
     table: pd.DataFrame
     skipped: pd.DataFrame
 
-    @property
+    @cached_property
     def variables(self) -> list[str]:
         """The model variables the rows need."""
         return sorted(self.table["variable"].unique())
+
+    @cached_property
+    def arrays(self) -> _Arrays:
+        """The table's columns as arrays and its groups as row indices, computed once: the
+        operator runs once per batch of a fit or a posterior, thousands of times."""
+        table = self.table
+        fit = table["fit"].to_numpy(bool)
+        return _Arrays(
+            time=table["time"].to_numpy(float), log_observed=np.log(table["observed"].to_numpy(float)),
+            weight=table["weight"].to_numpy(float),
+            scale=np.where(fit, 1.0, table["scale"].to_numpy(float))[:, None],
+            power=table["power"].to_numpy(float)[:, None],
+            variables={v: np.asarray(i) for v, i in table.groupby("variable").indices.items()},
+            trend_only={s: np.flatnonzero(fit)[i] for s, i in table[fit].groupby("series").indices.items()})
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    time: np.ndarray
+    log_observed: np.ndarray
+    weight: np.ndarray
+    scale: np.ndarray           # (row, 1): 1 for a trend-only row
+    power: np.ndarray           # (row, 1)
+    variables: dict             # variable -> its rows
+    trend_only: dict            # trend-only series -> its rows
 
 
 def select(table: pd.DataFrame | None = None, *, first: float, last: float,
@@ -149,15 +175,15 @@ def _weights(rows: pd.DataFrame) -> np.ndarray:
 def modelled(values: Mapping[str, np.ndarray], years: np.ndarray, obs: Observations) -> np.ndarray:
     """Model values at the observations, shaped (observation, run), without the fitted
     levels: `values` maps each variable to its saved values shaped (year, run) or (year,)."""
-    table = obs.table
+    plan = obs.arrays
     years = np.asarray(years, dtype=float)
-    times = np.clip(table["time"].to_numpy(float), years[0], years[-1])
+    times = np.clip(plan.time, years[0], years[-1])
     right = np.clip(np.searchsorted(years, times, side="right"), 1, len(years) - 1)
     left = right - 1
     share = ((times - years[left]) / (years[right] - years[left]))[:, None]
     runs = max((np.atleast_2d(np.asarray(v).T).shape[0] for v in values.values()), default=1)
-    result = np.full((len(table), runs), np.nan)
-    for variable, index in table.groupby("variable").indices.items():
+    result = np.full((len(plan.time), runs), np.nan)
+    for variable, index in plan.variables.items():
         series = np.asarray(values[variable], dtype=float)
         series = series[:, None] if series.ndim == 1 else series
         y0, y1, s = series[left[index]], series[right[index]], share[index]
@@ -165,9 +191,8 @@ def modelled(values: Mapping[str, np.ndarray], years: np.ndarray, obs: Observati
         with np.errstate(all="ignore"):
             geometric = np.exp((1 - s) * np.log(np.where(positive, y0, 1.0)) + s * np.log(np.where(positive, y1, 1.0)))
         result[index] = np.where(s == 0, y0, np.where(s == 1, y1, np.where(positive, geometric, y0 + s * (y1 - y0))))
-    scale = np.where(table["fit"].to_numpy(bool), 1.0, table["scale"].to_numpy(float))[:, None]
     with np.errstate(all="ignore"):
-        return scale * np.where(result > 0, result, np.nan) ** table["power"].to_numpy(float)[:, None]
+        return plan.scale * np.where(result > 0, result, np.nan) ** plan.power
 
 
 def levels(raw: np.ndarray, obs: Observations) -> dict[str, float]:
@@ -178,12 +203,10 @@ def levels(raw: np.ndarray, obs: Observations) -> dict[str, float]:
 
 
 def _means(errors: np.ndarray, obs: Observations) -> dict[str, np.ndarray]:
-    table = obs.table
-    weight = table["weight"].to_numpy()
+    plan = obs.arrays
     result = {}
-    for series, index in table[table["fit"]].groupby("series").indices.items():
-        rows = np.flatnonzero(table["fit"].to_numpy())[index]
-        e, w = errors[rows], weight[rows][:, None]
+    for series, rows in plan.trend_only.items():
+        e, w = errors[rows], plan.weight[rows][:, None]
         usable = np.isfinite(e)
         with np.errstate(all="ignore"):
             result[series] = np.where(usable, e * w, 0).sum(0) / np.where(usable, w, 0).sum(0)
@@ -195,12 +218,10 @@ def log_errors(raw: np.ndarray, obs: Observations, fitted_levels: Mapping[str, f
     """ln(modelled / observed) for `raw` shaped (observation, run), a trend-only series'
     level taken out: its own weighted mean per run when `fitted_levels` is None (what a fit
     does), else the level given (NaN for a series the mapping gives none)."""
-    table = obs.table
     with np.errstate(all="ignore"):
-        errors = np.log(raw) - np.log(table["observed"].to_numpy())[:, None]
+        errors = np.log(raw) - obs.arrays.log_observed[:, None]
     own = _means(errors, obs) if fitted_levels is None else {}
-    for series in table.loc[table["fit"], "series"].unique():
-        rows = (table["series"] == series).to_numpy()
+    for series, rows in obs.arrays.trend_only.items():
         errors[rows] -= own[series] if fitted_levels is None else fitted_levels.get(series, math.nan)
     return errors
 
