@@ -1,4 +1,4 @@
-"""Time the posterior of the default parameter set (8 parameters and sigma0) on this machine.
+"""Time the posterior of the default parameter set (8 parameters; each series' noise integrated out) on this machine.
 
     python benchmarks/posterior.py [--steps 2000] [--walkers 36] [--seed 0]
 

@@ -195,11 +195,15 @@ def modelled(values: Mapping[str, np.ndarray], years: np.ndarray, obs: Observati
         return plan.scale * np.where(result > 0, result, np.nan) ** plan.power
 
 
-def levels(raw: np.ndarray, obs: Observations) -> dict[str, float]:
+def levels(raw: np.ndarray, obs: Observations) -> dict[str, float] | dict[str, np.ndarray]:
     """The level ln(modelled / observed) of each trend-only series: its weighted mean log
-    error over `obs` for one run (`raw` from `modelled`, shaped (observation,))."""
-    errors = np.log(np.asarray(raw, dtype=float)) - np.log(obs.table["observed"].to_numpy())
-    return {series: float(mean[0]) for series, mean in _means(errors[:, None], obs).items()}
+    error over `obs`; a float for one run (`raw` from `modelled` shaped (observation,)), an
+    array a run for `raw` shaped (observation, run)."""
+    raw = np.asarray(raw, dtype=float)
+    with np.errstate(all="ignore"):
+        errors = np.log(raw if raw.ndim == 2 else raw[:, None]) - obs.arrays.log_observed[:, None]
+    means = _means(errors, obs)
+    return {s: float(m[0]) for s, m in means.items()} if raw.ndim == 1 else means
 
 
 def _means(errors: np.ndarray, obs: Observations) -> dict[str, np.ndarray]:

@@ -7,12 +7,14 @@
 
 Likelihood: the log residuals r = ln(modelled / observed) of the one observation operator
 (`sdecon.observations.log_errors`, each trend-only series' weighted mean removed per run)
-are Gaussian, independent, with a noise scale per row set by the data's confidence:
-sigma_row = sigma0 / sqrt(w_row), w_row the fit's weight (confidence weight over the series'
-row count, `Observations.table["weight"]`). So -2 log L = sum(w r^2) / sigma0^2 + ..., the
-least-squares cost of `sdecon.calibrate` scaled by sigma0, and the posterior mode with a flat
-prior is the calibration. sigma0 is sampled as an extra parameter, log-uniform on
-`SIGMA0_BOUNDS`.
+are Gaussian and independent, with a noise scale per series: a row of series s and
+confidence weight c (`sdecon.data.weights`) has sigma_s / sqrt(c). Each sigma_s has
+Jeffreys' prior 1/sigma_s and is integrated out analytically, so the chain samples only the
+model's parameters and the likelihood is prod_s S_s^(-n_s / 2), S_s = sum of c r^2 over the
+series' rows, n_s their count less one for a trend-only series (its level is fitted).
+A series thus counts by how well the model can follow it, not by a weight set by hand.
+After sampling, each kept draw gets sigma_s drawn from its conditional posterior,
+S_s / sigma_s^2 ~ chi-squared(n_s) (`Posterior.noise`), for predictions.
 
 Priors: uniform within each parameter's bounds, log-uniform where `Parameter.log_scale`
 (bounds spanning more than a factor of 100); those are sampled in log space.
@@ -40,16 +42,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fit, model, observations, parameter, scenarios
+from . import data, fit, model, observations, parameter, scenarios
 from ._version import __version__
 from .calibration import load_calibration
 from .errors import SdeconError, closest
 from .output import check_writable, write_all
 
-#: Bounds of the noise scale sigma0 (log-uniform prior): the log residual of a row of weight 1.
-SIGMA0_BOUNDS = (1e-3, 10.0)
-#: The name of the noise scale among the samples.
-SIGMA0 = "sigma0"
 #: A chain shorter than this many autocorrelation times draws a warning.
 MIN_TAU_LENGTHS = 50
 #: Relative size of the ball the walkers start in (of each parameter's search range).
@@ -70,10 +68,11 @@ class Posterior:
         One row a draw (after burn-in and thinning), one column a parameter, in its units.
     log_probability : ndarray
         The log posterior density of each draw.
-    noise : ndarray
-        sigma0 of each draw: the noise scale of a row of weight 1 (sigma_row = sigma0 / sqrt(w)).
+    noise : DataFrame
+        One row a draw, one column a series: its noise scale sigma_s, the log error of a row
+        of confidence weight 1 (a row of weight c has sigma_s / sqrt(c)).
     diagnostics : dict
-        ``tau`` and ``ess`` (per parameter and sigma0), ``acceptance`` (mean fraction),
+        ``tau`` and ``ess`` (per parameter), ``acceptance`` (mean fraction),
         ``walkers``, ``steps``, ``burn``, ``thin``, ``seconds``, ``converged``.
     scenario : str
         The scenario whose values the runs used for the parameters not sampled.
@@ -86,7 +85,7 @@ class Posterior:
     """
     samples: pd.DataFrame
     log_probability: np.ndarray
-    noise: np.ndarray
+    noise: pd.DataFrame
     diagnostics: dict
     scenario: str = "baseline"
     until: int = 2024
@@ -99,11 +98,16 @@ class Posterior:
         """Equal when their saved content is (provenance apart)."""
         if not isinstance(other, Posterior):
             return NotImplemented
-        mine, theirs = self.to_dict(), other.to_dict()
-        for content in (mine, theirs):
-            for key in ("created", "sdecon_version", "model_hash"):
-                content.pop(key)
-        return mine == theirs
+        return self.fingerprint() == other.fingerprint()
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the saved content, provenance apart: the same draws, the same text."""
+        import hashlib
+
+        content = self.to_dict()
+        for key in ("created", "sdecon_version", "model_hash"):
+            content.pop(key)
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     @property
     def names(self) -> list[str]:
@@ -135,20 +139,25 @@ class Posterior:
         list of dict
             Each a parameter set: name to value.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise SdeconError(f"n {n!r} must be a whole number of at least 1", argument="n")
-        rows = np.random.default_rng(seed).integers(0, len(self.samples), size=n)
+        rows = self._rows(n, seed)
         return [{k: float(v) for k, v in self.samples.iloc[i].items()} for i in rows]
 
+    def _rows(self, n: int, seed: int) -> np.ndarray:
+        """Which draws `n` seeded picks (with replacement) take."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise SdeconError(f"n {n!r} must be a whole number of at least 1", argument="n")
+        return np.random.default_rng(seed).integers(0, len(self.samples), size=n)
+
     def summary(self) -> pd.DataFrame:
-        """Median, 5% and 95% quantiles and effective sample size per parameter (and sigma0).
+        """Median, 5% and 95% quantiles and effective sample size per parameter, and the
+        quantiles of each series' noise scale (rows "noise: <series>").
 
         Returns
         -------
         DataFrame
             Indexed by parameter: ``median``, ``q05``, ``q95``, ``tau``, ``ess``.
         """
-        frame = self.samples.assign(**{SIGMA0: self.noise})
+        frame = pd.concat([self.samples, self.noise.add_prefix("noise: ")], axis=1)
         table = pd.DataFrame({"median": frame.median(), "q05": frame.quantile(0.05),
                               "q95": frame.quantile(0.95)})
         table["tau"] = [self.diagnostics["tau"].get(n, math.nan) for n in table.index]
@@ -165,7 +174,7 @@ class Posterior:
                  f"longest autocorrelation time: {max(d['tau'].values()):.1f} steps   "
                  f"kept steps / tau: {(d['steps'] - d['burn']) / max(d['tau'].values()):.1f}"
                  + ("" if d["converged"] else f" (below {MIN_TAU_LENGTHS}: NOT CONVERGED)"),
-                 "", self.summary().to_string(float_format=lambda x: f"{x:.4g}")]
+                 "", self.summary().to_string(float_format=lambda x: f"{x:.4g}", na_rep="")]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -178,7 +187,8 @@ class Posterior:
             "parameters": list(self.samples.columns),
             "samples": self.samples.to_numpy().tolist(),
             "log_probability": [float(x) for x in self.log_probability],
-            "noise": [float(x) for x in self.noise],
+            "noise_series": list(self.noise.columns),
+            "noise": self.noise.to_numpy().tolist(),
             "diagnostics": _jsonable(self.diagnostics),
         }
 
@@ -197,6 +207,13 @@ class Posterior:
             A ``.json`` file.
         """
         write_all([(path, self.writer(path))])
+
+
+def _digits(values) -> np.ndarray:
+    """Values to 8 significant figures, as saved: a file a third the size, and a posterior
+    equal to the one it loads back as."""
+    values = np.asarray(values, dtype=float)
+    return np.vectorize(lambda x: float(f"{x:.8g}"), otypes=[float])(values) if values.size else values
 
 
 def _jsonable(value):
@@ -252,7 +269,9 @@ def load_posterior(path: str | Path) -> Posterior:
                                columns=names)
         return Posterior(
             samples=samples, log_probability=np.asarray(content["log_probability"], dtype=float),
-            noise=np.asarray(content["noise"], dtype=float), diagnostics=_restore(content["diagnostics"]),
+            noise=pd.DataFrame(np.asarray(content["noise"], dtype=float).reshape(len(samples), -1),
+                               columns=list(content["noise_series"])),
+            diagnostics=_restore(content["diagnostics"]),
             scenario=str(content["scenario"]), until=int(content["until"]), seed=int(content["seed"]),
             provenance={k: content[k] for k in ("sdecon_version", "model_hash", "created") if k in content},
             path=path)
@@ -260,44 +279,164 @@ def load_posterior(path: str | Path) -> Posterior:
         raise SdeconError(f"{name} is not a posterior sdecon wrote: {error!r}") from None
 
 
+# --- predictions ------------------------------------------------------------------------
+
+#: The central intervals `intervals` scores, as shares of the predictive distribution.
+INTERVALS = (0.5, 0.9)
+
+
+def predictive(post: Posterior, rows: observations.Observations, *, draws: int = 400, seed: int = 0,
+               scenario: str | scenarios.Scenario | None = None, table: pd.DataFrame | None = None
+               ) -> np.ndarray:
+    """Posterior-predictive draws of data rows: what the model, at parameters drawn from the
+    posterior, says each row would be observed as, its noise included.
+
+    A draw takes a parameter set and its series' noise scales from the posterior; the model's
+    value at the row (the observation operator, `sdecon.observations.modelled`) has a
+    trend-only series' level set, as the likelihood set it, from that draw's errors on the
+    rows the posterior saw; and the row gets the likelihood's noise, a log-normal error of
+    sigma_s / sqrt(c), c the row's confidence weight. A row of a series the posterior saw no
+    row of has no noise scale (NaN).
+
+    Parameters
+    ----------
+    post : Posterior
+        The posterior (its `until` says which rows set the levels).
+    rows : Observations
+        The rows to predict (`sdecon.fit.select`), seen or not by the posterior.
+    draws : int
+        Predictive draws.
+    seed : int
+        Seed of the parameter picks and of the noise.
+    scenario : str or Scenario, optional
+        Values of the parameters the posterior does not sample (default: the posterior's).
+    table : DataFrame, optional
+        The data the posterior saw, when not the shipped data.
+
+    Returns
+    -------
+    ndarray
+        Shaped (row, draw), in the rows' units; NaN where the model has no positive value or
+        a trend-only series no level.
+    """
+    return _predictions(post, rows, draws, seed, scenario, table)[0]
+
+
+def _predictions(post, rows, draws, seed, scenario, table):
+    """`predictive`'s draws, and the factor s of each (modelled = s x variable^power), both
+    shaped (row, draw)."""
+    picks = post._rows(draws, seed)
+    values = base_values(scenario or post.scenario, post.names)
+    values.update({n: post.samples[n].to_numpy()[picks] for n in post.names})
+    seen = fit.select(until=post.until, table=table)
+    levels = observations.levels(fit._raw(values, seen, runs=draws), seen)
+    modelled = fit._raw(values, rows, runs=draws)
+    factor = np.repeat(rows.table["scale"].to_numpy(float)[:, None], draws, axis=1)
+    trend_only = rows.table["fit"].to_numpy(bool)
+    for series in rows.table.loc[trend_only, "series"].unique():
+        at = (rows.table["series"] == series).to_numpy()
+        factor[at] = np.exp(-levels[series]) if series in levels else np.nan
+        modelled[at] *= factor[at]
+    confidence = np.asarray(data.weights(rows.table["confidence"]), dtype=float)
+    scale = np.stack([post.noise[name].to_numpy()[picks] if name in post.noise else np.full(draws, np.nan)
+                      for name in rows.table["series"]])
+    sigma = scale / np.sqrt(confidence)[:, None]
+    noise = np.random.default_rng([seed, 1]).standard_normal(modelled.shape)
+    return modelled * np.exp(sigma * noise), factor
+
+
+def intervals(predicted: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+    """Each row's central predictive intervals (`INTERVALS`) and whether the observation is inside.
+
+    Parameters
+    ----------
+    predicted : ndarray
+        Draws shaped (row, draw), as `predictive` returns.
+    observed : ndarray
+        The observed value of each row, in the same units.
+
+    Returns
+    -------
+    DataFrame
+        One row a data row: ``median``, and for each interval p (in percent) ``low_p``,
+        ``high_p`` and ``inside_p`` (NaN bounds, and not inside, where the draws are NaN).
+    """
+    some = np.isfinite(predicted).any(axis=1)
+    quantiles = np.full((2 * len(INTERVALS) + 1, len(predicted)), np.nan)
+    levels = [0.5] + [q for share in INTERVALS for q in ((1 - share) / 2, (1 + share) / 2)]
+    quantiles[:, some] = np.nanquantile(predicted[some], levels, axis=1)
+    result = {"median": quantiles[0]}
+    for k, share in enumerate(INTERVALS):
+        p = round(100 * share)
+        low, high = quantiles[1 + 2 * k], quantiles[2 + 2 * k]
+        result[f"low_{p}"], result[f"high_{p}"] = low, high
+        result[f"inside_{p}"] = (observed >= low) & (observed <= high)
+    return pd.DataFrame(result)
+
+
+def coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """Share of the rows of `table` (with `intervals`' ``inside_50``/``inside_90`` and a
+    ``series`` column) inside each interval, by series and over all (the last row, ``all``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by series: ``rows``, ``inside_50``, ``inside_90`` (shares, 0 to 1).
+    """
+    grouped = table.groupby("series", sort=False)
+    result = pd.DataFrame({"rows": grouped.size(), "inside_50": grouped["inside_50"].mean(),
+                           "inside_90": grouped["inside_90"].mean()})
+    result.loc["all"] = [len(table), table["inside_50"].mean(), table["inside_90"].mean()]
+    result["rows"] = result["rows"].astype(int)
+    return result
+
+
 # --- the sampler ------------------------------------------------------------------------
 
 class _Target:
-    """Log posterior of points in sample space (parameters, then ln sigma0), a batch a call."""
+    """Log posterior of points in sample space (the parameters, log where wide), a batch a call."""
 
     def __init__(self, chosen: scenarios.Scenario, names: list[str], obs: observations.Observations,
                  fixed: dict[str, float]):
         self.problem = fit._Problem(chosen, names, obs, fixed=fixed)
-        self.lower = np.append(self.problem.lower, math.log(SIGMA0_BOUNDS[0]))
-        self.upper = np.append(self.problem.upper, math.log(SIGMA0_BOUNDS[1]))
-        self.weight = obs.table["weight"].to_numpy()
-        self.n = len(self.weight)
-        # Gaussian normalisation: sum of ln(sqrt(w) / sqrt(2 pi)) over the rows
-        self.constant = 0.5 * float(np.log(self.weight).sum()) - 0.5 * self.n * math.log(2 * math.pi)
+        self.lower, self.upper = self.problem.lower, self.problem.upper
+        table = obs.table
+        self.confidence = np.asarray(data.weights(table["confidence"]), dtype=float)[:, None]
+        # a series' degrees of freedom: its rows, less the level a trend-only series fits
+        counts = table.groupby("series", sort=False).agg(rows=("series", "size"), trend=("fit", "any"))
+        counts["free"] = counts["rows"] - counts["trend"].astype(int)
+        self.series = [s for s in counts.index if counts.at[s, "free"] >= 1]
+        self.free = counts.loc[self.series, "free"].to_numpy(float)
+        self.rows = [(table["series"] == s).to_numpy() for s in self.series]
         self.runs = 0
 
-    def weighted_squares(self, x: np.ndarray) -> np.ndarray:
-        """sum(w r^2) per point for parameters x shaped (parameter, point), inf where a run fails."""
+    def squares(self, x: np.ndarray) -> np.ndarray:
+        """S_s = sum of c r^2 per series (series, point) for parameters x shaped (parameter,
+        point); inf where a run fails."""
         values = dict(self.problem.base)
         values.update(zip(self.problem.names, self.problem.decode(x)))
         raw = fit._raw(values, self.problem.obs, runs=x.shape[1])
         self.runs += x.shape[1]
         r = observations.log_errors(raw, self.problem.obs)
-        squares = (self.weight[:, None] * r ** 2).sum(0)
-        return np.where(np.isfinite(r).all(0), squares, np.inf)
+        weighted = self.confidence * r ** 2
+        squares = np.stack([weighted[rows].sum(0) for rows in self.rows])
+        return np.where(np.isfinite(r).all(0)[None, :], squares, np.inf)
 
     def __call__(self, coords: np.ndarray) -> np.ndarray:
         coords = np.atleast_2d(coords)
         inside = ((coords >= self.lower) & (coords <= self.upper)).all(1)
         result = np.full(len(coords), -np.inf)
         if inside.any():
-            points = coords[inside]
-            squares = self.weighted_squares(points[:, :-1].T)
-            log_sigma = points[:, -1]
-            with np.errstate(invalid="ignore"):
-                ll = self.constant - self.n * log_sigma - 0.5 * squares * np.exp(-2 * log_sigma)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ll = -0.5 * (self.free[:, None] * np.log(self.squares(coords[inside].T))).sum(0)
             result[inside] = np.where(np.isfinite(ll), ll, -np.inf)
         return result  # flat prior in sample space: the log prior is a constant inside
+
+    def noise(self, x: np.ndarray, seed: int) -> pd.DataFrame:
+        """sigma_s for each point, drawn from its conditional posterior: S_s / chi2(n_s)."""
+        squares = self.squares(x)
+        chi2 = np.random.default_rng([seed, 2]).chisquare(self.free[:, None], size=squares.shape)
+        return pd.DataFrame(np.sqrt(squares / chi2).T, columns=self.series)
 
 
 def _whole(value, argument: str, least: int) -> int:
@@ -364,7 +503,7 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
     params : sequence of str, optional
         The parameters sampled (default `sdecon.fit.DEFAULT_PARAMETERS`), each with a range.
     walkers : int, optional
-        Walkers of the ensemble, at least 2 x (parameters + 1) (default 4 x (parameters + 1)).
+        Walkers of the ensemble, at least 2 x parameters (default 4 x parameters, at least 8).
     steps : int
         Steps of each walker, burn-in included.
     burn : int, optional
@@ -409,8 +548,8 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
                               "('sdecon params')", argument="params")
     if len(set(names)) != len(names):
         raise SdeconError(f"params names a parameter more than once; give each once: {names}", argument="params")
-    ndim = len(names) + 1
-    walkers = 4 * ndim if walkers is None else _whole(walkers, "walkers", 2 * ndim)
+    ndim = len(names)
+    walkers = max(8, 4 * ndim) if walkers is None else _whole(walkers, "walkers", 2 * ndim)
     burn = steps // 4 if burn is None else burn
     if isinstance(burn, bool) or not isinstance(burn, (int, np.integer)) or not 0 <= burn < steps:
         raise SdeconError(f"burn {burn!r} must be a whole number from 0 to steps - 1 ({steps - 1})",
@@ -426,10 +565,7 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
             raise SdeconError(f"start lacks {', '.join(map(repr, missing))}; give every sampled parameter",
                               argument="start")
         start, origin = parameter.validate({n: start[n] for n in names}, "start"), "the given start"
-    x0 = target.problem.encode([start[n] for n in names])
-    squares = target.weighted_squares(x0[:, None])[0]
-    sigma0 = math.sqrt(squares / target.n) if math.isfinite(squares) else 1.0
-    centre = np.append(x0, math.log(min(max(sigma0, SIGMA0_BOUNDS[0]), SIGMA0_BOUNDS[1])))
+    centre = target.problem.encode([start[n] for n in names])
     span = target.upper - target.lower
     rng = np.random.default_rng(seed)
     inner_low, inner_high = target.lower + BALL * span, target.upper - BALL * span
@@ -444,14 +580,14 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
 
     tau = np.asarray(sampler.get_autocorr_time(tol=0, discard=burn), dtype=float)
     finite = tau[np.isfinite(tau)]
-    thin = max(1, int(0.5 * finite.min())) if len(finite) else 1
+    thin = max(1, int(0.5 * finite.max())) if len(finite) else 1  # draws about as many as the ESS
     chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
     log_prob = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
     kept = steps - burn
     ess = walkers * kept / tau
-    labels = names + [SIGMA0]
+    labels = names
     converged = bool(len(finite) == ndim and kept >= MIN_TAU_LENGTHS * finite.max())
-    values = target.problem.decode(chain[:, :-1].T).T
+    values = target.problem.decode(chain.T).T
     diagnostics = {
         "tau": dict(zip(labels, map(float, tau))), "ess": dict(zip(labels, map(float, ess))),
         "acceptance": float(np.mean(sampler.acceptance_fraction)), "walkers": walkers, "steps": steps,
@@ -462,8 +598,8 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
         warnings.warn(f"the chain of {kept} steps after burn-in is shorter than {MIN_TAU_LENGTHS} autocorrelation "
                       f"times (longest {np.nanmax(tau):.1f} steps); run more steps before trusting "
                       "the intervals", PosteriorWarning, stacklevel=2)
-    return Posterior(samples=pd.DataFrame(values, columns=names), log_probability=log_prob,
-                     noise=np.exp(chain[:, -1]), diagnostics=diagnostics, scenario=chosen.name,
+    return Posterior(samples=pd.DataFrame(_digits(values), columns=names), log_probability=_digits(log_prob),
+                     noise=target.noise(chain.T, seed).apply(_digits), diagnostics=diagnostics, scenario=chosen.name,
                      until=until, seed=seed, fixed=dict(target.problem.base))
 
 
