@@ -16,6 +16,7 @@ reports on it.
     sdecon.write_report(["baseline", "jevons"], "reports/mine")
     sdecon.discover("sweeps/s1", "Compute Spending Share of GDP@2040 > 0.05")  # PRIM's box, CART's rules
     post = sdecon.posterior(steps=2000)                     # emcee draws; .save(), load_posterior()
+    sdecon.forecast("baseline").coverage()                  # bands from the shipped posterior, checked on history
     sdecon.parameter_table()                                # unit, default, bounds, source
 
 Bad input raises `SdeconError` with one line naming the value, what was expected and what
@@ -38,14 +39,15 @@ _LAZY = {
     "calibrate": "fit", "backtest": "backtesting", "check": "checks", "validate": "validation",
     "sweep": "sweeps", "load_sweep": "sweeps", "SweepResult": "sweeps", "write_report": "report",
     "discover": "discovery", "posterior": "posteriors", "load_posterior": "posteriors",
-    "Posterior": "posteriors",
+    "Posterior": "posteriors", "forecast": "forecasts", "load_forecast": "forecasts", "Forecast": "forecasts",
 }
 
 __all__ = [
-    "Calibration", "PUBLIC_VARIABLES", "Parameter", "Posterior", "Scenario", "SdeconError",
-    "SweepResult", "backtest", "calibrate", "check", "discover", "load_calibration",
-    "load_posterior", "load_scenario", "load_sweep", "parameter_table", "parameters", "posterior",
-    "run", "run_scenarios", "scenario_names", "sweep", "validate", "write_report",
+    "Calibration", "Forecast", "PUBLIC_VARIABLES", "Parameter", "Posterior", "Scenario",
+    "SdeconError", "SweepResult", "backtest", "calibrate", "check", "discover", "forecast",
+    "load_calibration", "load_forecast", "load_posterior", "load_scenario", "load_sweep",
+    "parameter_table", "parameters", "posterior", "run", "run_scenarios", "scenario_names", "sweep",
+    "validate", "write_report",
 ]
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import calibration, engine, fit, model, plotting, scenarios
+from . import calibration, engine, fit, model, plotting, posteriors, scenarios
 from .errors import SdeconError
 
 #: Origins of the default backtest: each leaves at least one year of data to forecast.
@@ -40,6 +40,20 @@ class Backtest:
     errors: pd.DataFrame          # origin, horizon, series, label, year, time, observed, modelled, log_error
     fits: dict[int, calibration.Calibration] = field(default_factory=dict)
     paths: pd.DataFrame | None = None  # origin, series, time, modelled: each fit's run, all years
+    posterior: str | None = None       # where the posterior came from, when the forecast is predictive
+
+    def coverage(self) -> pd.DataFrame:
+        """Share of the held-out observations inside their 50% and 90% predictive intervals,
+        by series and over all (``all``); only for a backtest from a posterior.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by series: ``rows``, ``inside_50``, ``inside_90`` (shares, 0 to 1).
+        """
+        if "inside_90" not in self.errors:
+            raise SdeconError("coverage needs predictive intervals: run the backtest with a posterior")
+        return posteriors.coverage(self.errors)
 
     def summary(self) -> pd.DataFrame:
         """Errors by series and horizon: observations, mean and RMS log error, median
@@ -64,29 +78,42 @@ class Backtest:
         return table
 
 
-def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = None, *,
+def backtest(origins: Sequence[int] | None = None, horizon: int | None = None, *,
              scenario: str | scenarios.Scenario = "baseline", params: Sequence[str] | None = None,
              seed: int = 0, maxiter: int = 40, popsize: int = 8,
-             table: pd.DataFrame | None = None) -> Backtest:
-    """Calibrate on the data through each origin and score the forecast of the years after.
+             table: pd.DataFrame | None = None, posterior=None, draws: int = 400) -> Backtest:
+    """Calibrate on the data through each origin and score the forecast of the years after;
+    or, given a posterior, score its predictive intervals of the years after its data.
 
     Parameters
     ----------
-    origins : sequence of int
-        Years whose data end each fit, from 2017 to 2023.
+    origins : sequence of int, optional
+        Years whose data end each fit, from 2017 to 2023 (default `DEFAULT_ORIGINS`).
     horizon : int, optional
         Years scored after each origin (default: all to the last data year, 2024).
     scenario, params, seed, maxiter, popsize
         As `sdecon.calibrate`'s.
     table : DataFrame, optional
         Rows in the data's format (`sdecon.data.load()`) instead of the shipped data.
+    posterior : str, Path or Posterior, optional
+        A posterior given the data through an origin (``sdecon posterior --until YEAR``):
+        then the origin is its year, nothing is fitted, and each held-out row gets its
+        posterior-predictive median and 50% and 90% intervals (`sdecon.posteriors.predictive`).
+    draws : int
+        Predictive draws, with a posterior.
 
     Returns
     -------
     Backtest
         `.errors` (one row a held-out observation), `.fits` (a Calibration per origin),
-        `.summary()` by series and horizon, `.next_year()`.
+        `.summary()` by series and horizon, `.next_year()`; with a posterior, `.coverage()`.
     """
+    if posterior is not None:
+        if origins is not None:
+            raise SdeconError("origins: a backtest from a posterior starts where its data end; give "
+                              "origins or a posterior, not both", argument="origins")
+        return _predictive(posterior, horizon, scenario, draws, seed, table)
+    origins = DEFAULT_ORIGINS if origins is None else origins
     origins = tuple(sorted({int(o) for o in origins}))
     if not origins:
         raise SdeconError("origins: expected at least one year, e.g. 2021,2022,2023", argument="origins")
@@ -119,6 +146,31 @@ def backtest(origins: Sequence[int] = DEFAULT_ORIGINS, horizon: int | None = Non
     return Backtest(origins, horizon, errors, fits, pd.concat(paths, ignore_index=True))
 
 
+def _predictive(posterior, horizon, scenario, draws, seed, table) -> Backtest:
+    post = posterior if isinstance(posterior, posteriors.Posterior) else posteriors.load_posterior(posterior)
+    origin = post.until
+    if not origin < LAST_DATA_YEAR:
+        raise SdeconError(f"posterior: its data run through {origin}, leaving no later year to score; "
+                          f"sample one with --until before {LAST_DATA_YEAR}", argument="posterior")
+    if horizon is not None and horizon < 1:
+        raise SdeconError(f"horizon {horizon} must be at least 1 year", argument="horizon")
+    rows = fit.select(until=LAST_DATA_YEAR, table=table)
+    predicted = posteriors.predictive(post, rows, draws=draws, seed=seed, scenario=scenario, table=table)
+    scored = posteriors.intervals(predicted, rows.table["observed"].to_numpy())
+    frame = rows.table[["series", "label", "year", "time", "observed", "unit", "weight"]].reset_index(drop=True)
+    frame.insert(5, "modelled", scored["median"])
+    frame.insert(6, "log_error", np.log(scored["median"] / frame["observed"]))
+    # a trend-only series with no row through the origin has no level to predict with
+    frame = pd.concat([frame, scored.drop(columns="median")], axis=1)[np.isfinite(scored["median"])]
+    until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
+    held_out = frame[(frame["time"] >= origin + 1) & (frame["time"] < until + 1)].copy()
+    held_out.insert(0, "origin", origin)
+    held_out.insert(1, "horizon", np.floor(held_out["time"] - origin).astype(int).clip(lower=1))
+    paths = frame.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]]
+    return Backtest((origin,), horizon, held_out.reset_index(drop=True), {}, paths,
+                    posterior=str(post.path) if post.path else "in memory")
+
+
 def write(result: Backtest, directory: str | Path) -> list[Path]:
     """errors.csv, summary.csv, next_year.csv and a figure per series (PNG) into `directory`,
     all or none."""
@@ -126,13 +178,13 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .output import write_all
+    from .output import write_directory
     directory = output_directory(directory)
-    created = not directory.exists()
-    directory.mkdir(exist_ok=True)
     outputs = [(directory / "errors.csv", lambda tmp: result.errors.to_csv(tmp, index=False)),
                (directory / "summary.csv", lambda tmp: result.summary().to_csv(tmp, index=False)),
                (directory / "next_year.csv", lambda tmp: result.next_year().to_csv(tmp, index=False))]
+    if result.posterior is not None:
+        outputs.append((directory / "coverage.csv", lambda tmp: result.coverage().to_csv(tmp)))
     for series in sorted(result.paths["series"].unique()):
         def draw(tmp, series=series):
             figure, ax = plt.subplots(figsize=(7, 4))
@@ -143,12 +195,7 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
             finally:
                 plt.close(figure)
         outputs.append((directory / f"{series}.png", draw))
-    try:
-        return write_all(outputs)
-    except BaseException:  # a full disk, Ctrl-C, SIGTERM: leave the folder as it was
-        if created:
-            directory.rmdir()
-        raise
+    return write_directory(directory, outputs)
 
 
 def output_directory(directory: str | Path) -> Path:

@@ -188,12 +188,16 @@ def _backtest(args) -> None:
     if args.output:
         output_directory(args.output)  # before the fits, so a bad path costs nothing
     engine.program().prepare()
-    origins = {} if args.origins is None else {"origins": args.origins}  # default: backtest's own
-    result = backtest(horizon=args.horizon, scenario=args.scenario, seed=args.seed, **origins)
+    result = backtest(args.origins, horizon=args.horizon, scenario=args.scenario, seed=args.seed,
+                      posterior=args.posterior, draws=args.draws)
     summary = result.summary()
+    kind = "the posterior's predictive median" if result.posterior else "the forecast"
     print(f"Backtest of {args.scenario!r} from origins {', '.join(map(str, result.origins))}: "
-          "errors of the forecast by series and years after the origin")
+          f"errors of {kind} by series and years after the origin")
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    if result.posterior:
+        print("\nHeld-out observations inside the posterior-predictive intervals:")
+        print(result.coverage().to_string(float_format=lambda x: f"{x:.0%}"))
     print("\nNext-year forecasts (error = modelled / observed - 1):")
     print(result.next_year().to_string(index=False, float_format=lambda x: f"{x:.3g}",
                                        formatters={"year": lambda y: f"{y:g}"}))
@@ -258,7 +262,7 @@ def _sweep(args) -> None:
         result = sweep(args.scenario, method=args.method, samples=args.samples, vary=args.vary,
                        seed=args.seed, years=args.years or INDEX_YEARS, batch_size=args.batch_size,
                        output=args.output, resume=args.resume, figures=args.figures,
-                       executor=executor, log=log)
+                       executor=executor, log=log, posterior=args.posterior)
     done = f"computed {result.computed} batch{'es' if result.computed != 1 else ''}" + (
         f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
@@ -284,8 +288,10 @@ def _report(args) -> None:
         command += ["--calibration", args.calibration]
     if args.sweep:
         command += ["--sweep", args.sweep]
+    if args.posterior:
+        command += ["--posterior", args.posterior]
     path = write_report(names, args.output_dir, calibration=args.calibration, sweep=args.sweep,
-                        command_line=shlex.join(command))
+                        posterior=args.posterior, command_line=shlex.join(command))
     print(f"wrote {args.output_dir}: report.html, report.pdf, results.xlsx, figures/ "
           f"({len(names)} scenario{'s' if len(names) > 1 else ''}; open {path / 'report.html'})",
           file=sys.stderr)
@@ -302,6 +308,31 @@ def _discover(args) -> None:
     if args.output:
         written = found.save(args.output)
         print(f"wrote {args.output}: {', '.join(p.name for p in written)}", file=sys.stderr)
+
+
+def _forecast(args) -> None:
+    from . import plotting
+    from .backtesting import output_directory
+    from .forecasts import forecast
+    from .output import write_all
+
+    if args.output:
+        output_directory(args.output)  # before the runs, so a bad path costs nothing
+    if args.figure:
+        plotting.check_writable(args.figure, plotting.FIGURE_FORMATS)
+    result = forecast(args.scenario, args.posterior, samples=args.samples, seed=args.seed)
+    print(result.report())
+    if args.output:
+        for path in result.save(args.output):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.figure:
+        figure = plotting.plot_forecasts(result, f"Scenario {result.scenario}: {result.samples} draws from the "
+                                                 "posterior given the history")
+        try:
+            write_all([(args.figure, plotting.figure_writer(figure, args.figure))])
+        finally:
+            plotting.plt.close(figure)
+        print(f"wrote {args.figure}", file=sys.stderr)
 
 
 def _posterior(args) -> None:
@@ -391,13 +422,18 @@ def build_parser() -> argparse.ArgumentParser:
     back = commands.add_parser(
         "backtest", help="calibrate up to each origin year and score the forecast of the years after",
         description="For each origin, calibrate on the data through it, forecast the later years, "
-                    "and report the errors by series and horizon.")
+                    "and report the errors by series and horizon. With --posterior, score instead "
+                    "that posterior's predictive intervals of the years after its data.")
     back.add_argument("--origins", type=_origins,
                       help="origin years, comma-separated (default 2019,2020,2021,2022,2023)")
     back.add_argument("--horizon", type=int, default=None,
                       help="years scored after each origin (default: all to 2024)")
     back.add_argument("--scenario", default="baseline", help="scenario whose values the fits start from")
     back.add_argument("--seed", type=int, default=0, help="seed of the global search (default 0)")
+    back.add_argument("--posterior", metavar="FILE.json",
+                      help="a posterior given the data through an origin ('sdecon posterior --until YEAR'): "
+                           "score its 50%% and 90%% predictive intervals")
+    back.add_argument("--draws", type=int, default=400, help="predictive draws, with --posterior (default 400)")
     back.add_argument("--output", metavar="DIR", help="write errors, summaries and a figure per series to DIR")
     back.set_defaults(handler=_backtest)
 
@@ -433,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweeping.add_argument("--vary", action="append", metavar='"NAME=LOW:HIGH[:DIST]"',
                               help="vary a parameter; DIST uniform (default), loguniform, normal or "
                                    "triangular; repeatable; without it, the default uncertainty set")
+    sweeping.add_argument("--posterior", metavar="FILE.json",
+                          help="draw the history-fitted parameters from a posterior ('sdecon posterior'; the "
+                               "shipped one is sdecon/calibrations/baseline-2024-posterior.json)")
     sweeping.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     sweeping.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR",
                               help="a year for the sensitivity indices; repeatable "
@@ -465,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="directory to write the report into")
     reporting.add_argument("--calibration", metavar="FILE.json", help="add the model against history")
     reporting.add_argument("--sweep", metavar="DIR", help="add the sensitivity section from a sweep")
+    reporting.add_argument("--posterior", metavar="FILE.json",
+                           help="add each scenario's forecast bands from a posterior ('sdecon posterior')")
     reporting.set_defaults(handler=_report, scenario_names=None)
 
     discovering = commands.add_parser(
@@ -491,6 +532,21 @@ def build_parser() -> argparse.ArgumentParser:
                              help="write summary, box, trajectory and CART tables (CSV) and figures to DIR")
     discovering.set_defaults(handler=_discover)
 
+    forecasting = commands.add_parser(
+        "forecast", help="forecast bands of every public variable from the posterior",
+        description="Posterior-predictive bands of every public variable to the model's final year: "
+                    "the history-fitted parameters drawn from a posterior ('sdecon posterior'; default "
+                    "the shipped one, the baseline's given the data through 2024), the scenario's "
+                    "assumptions about the future. Prints the key variables' bands and the share of "
+                    "the data inside the 50% and 90% predictive intervals. See docs/posterior.md.")
+    forecasting.add_argument("--scenario", default="baseline", help="scenario (default: baseline)")
+    forecasting.add_argument("--posterior", metavar="FILE.json", help="posterior file (default: the shipped one)")
+    forecasting.add_argument("--samples", type=int, default=400, help="draws from the posterior (default 400)")
+    forecasting.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    forecasting.add_argument("--output", metavar="DIR", help="write forecast.json, bands.csv and history.csv to DIR")
+    forecasting.add_argument("--figure", help="write every variable's bands with the data to FILE (.png, .svg or .pdf)")
+    forecasting.set_defaults(handler=_forecast)
+
     sampling = commands.add_parser(
         "posterior", help="sample the posterior of the fitted parameters (emcee)",
         description="Sample the posterior of the history-fitted parameters with emcee and print "
@@ -499,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     sampling.add_argument("--until", type=_year, default=2024, help="data through YEAR (default 2024)")
     sampling.add_argument("--params", nargs="+", metavar='"NAME"',
                           help="parameters to sample (default: sdecon.fit.DEFAULT_PARAMETERS)")
-    sampling.add_argument("--walkers", type=int, help="walkers (default 4 x (parameters + 1))")
+    sampling.add_argument("--walkers", type=int, help="walkers (default 4 x parameters, at least 8)")
     sampling.add_argument("--steps", type=_whole, default=2000, help="steps a walker (default 2000)")
     sampling.add_argument("--burn", type=_whole, help="steps discarded (default a quarter)")
     sampling.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -60,6 +60,19 @@ def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[
     return [Path(path) for path, _ in outputs]
 
 
+def write_directory(directory: Path, outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:
+    """`write_all` into `directory`, made if missing and removed again if the writing fails
+    (a full disk, Ctrl-C, SIGTERM): the folder is left as it was."""
+    created = not directory.exists()
+    directory.mkdir(exist_ok=True)
+    try:
+        return write_all(outputs)
+    except BaseException:
+        if created:
+            directory.rmdir()
+        raise
+
+
 def _prefix(path: Path, pid: int) -> str:
     return f".{path.name}.sdecon-{pid}-"
 

@@ -313,8 +313,10 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fo
 
 
 def plot_fan(bands: pd.DataFrame, variable: str, ax=None, run: pd.Series | None = None, run_name: str = "scenario",
-             *, runs: int | None = None, fontscale: float = 1.0):
-    """The range of one variable over a sweep: percentile bands shaded, the median as a line.
+             *, runs: int | None = None, fontscale: float = 1.0, observed: pd.Series | None = None,
+             title: str | None = None):
+    """The range of one variable over a sweep or a forecast: percentile bands shaded, the
+    median as a line, and the data as points when given.
 
     Parameters
     ----------
@@ -332,6 +334,10 @@ def plot_fan(bands: pd.DataFrame, variable: str, ax=None, run: pd.Series | None 
         The sweep's number of runs, the legend's title (default: the most ``bands`` counts).
     fontscale : float
         Type size relative to a standalone 8 x 4.2 inch figure.
+    observed : Series, optional
+        Data in the variable's units, indexed by model time, drawn as points.
+    title : str, optional
+        The title (default "<variable>: range over the sweep").
 
     Returns
     -------
@@ -347,14 +353,69 @@ def plot_fan(bands: pd.DataFrame, variable: str, ax=None, run: pd.Series | None 
     ax.plot(rows["year"], rows["p50"], color=colour, linewidth=1.8, label="median")
     if run is not None:
         ax.plot(run.index, run.to_numpy(), color="black", linewidth=1.1, linestyle="--", label=f"{run_name} run")
+    if observed is not None and len(observed):
+        ax.plot(observed.index, observed.to_numpy(), linestyle="none", marker="o", markersize=3.5 * fontscale,
+                color="black", zorder=3, label="data")
     _base_year_line(ax, fontscale)
     values = pd.concat([rows[f"p{p}"] for pair in pairs for p in pair] + [rows["p50"]]
-                       + ([run] if run is not None else []))
+                       + ([run] if run is not None else []) + ([observed] if observed is not None else []))
     runs = int(rows["runs"].max()) if runs is None else runs
-    _label_time_axes(ax, fontscale, f"{variable}: range over the sweep", unit_label(variable), values,
+    _label_time_axes(ax, fontscale, title or f"{variable}: range over the sweep", unit_label(variable), values,
                      f"{runs:,} runs")
     ax.margins(x=0.01)
     return ax
+
+
+def plot_forecast(result, variable: str, ax=None, *, fontscale: float = 1.0):
+    """A forecast's bands of one variable (`sdecon.forecast`) with the data the posterior saw.
+
+    Parameters
+    ----------
+    result : Forecast
+        The forecast.
+    variable : str
+        A public variable.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    fontscale : float
+        Type size relative to a standalone 8 x 4.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    data = result.history[result.history["variable"] == variable]
+    observed = pd.Series(data["as_variable"].to_numpy(), index=data["time"].to_numpy()).dropna()
+    return plot_fan(result.bands, variable, ax, runs=result.samples, fontscale=fontscale, observed=observed,
+                    title=f"{variable}: forecast given the history")
+
+
+def plot_forecasts(result, title: str = ""):
+    """`plot_forecast` for every public variable, three panels a row.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    variables = list(dict.fromkeys(result.bands["variable"]))
+    return _grid([functools.partial(plot_forecast, result, v, fontscale=0.75) for v in variables], 3, (16 / 3, 3.4),
+                 6, title)
+
+
+def _grid(draws: list, columns: int, panel: tuple[float, float], legend: float, title: str):
+    """A figure of panels, `columns` a row, each drawn by draws[i](ax=...), legends inside."""
+    columns = min(columns, max(1, len(draws)))
+    rows = -(-len(draws) // columns)
+    fig, axes = _pyplot().subplots(rows, columns, figsize=(panel[0] * columns, panel[1] * rows), squeeze=False,
+                                   layout="constrained")
+    for ax, draw in zip(axes.flat, draws):
+        draw(ax=ax)
+        _legend_inside(ax, legend)
+    for ax in list(axes.flat)[len(draws):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def _index(method: str) -> Index:
@@ -617,18 +678,8 @@ def plot_history(residuals: pd.DataFrame, title: str = ""):
     matplotlib Figure
     """
     groups = list(residuals.groupby("series", sort=False))
-    columns = 2 if len(groups) > 1 else 1
-    rows = -(-len(groups) // columns)
-    fig, axes = _pyplot().subplots(rows, columns, figsize=(6.4 * columns, 3.2 * rows), squeeze=False,
-                                   layout="constrained")
-    for ax, (_, table) in zip(axes.flat, groups):
-        plot_series_history(table, ax=ax, fontscale=0.8)
-        _legend_inside(ax, 7)
-    for ax in list(axes.flat)[len(groups):]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    return fig
+    return _grid([functools.partial(plot_series_history, table, fontscale=0.8) for _, table in groups], 2,
+                 (6.4, 3.2), 7, title)
 
 
 def figure_writer(fig, path: str | Path):
