@@ -1,13 +1,15 @@
 """The posterior (emcee): recovering known parameters with calibrated intervals, files, errors."""
+import dataclasses
 import json
 import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sdecon
-from sdecon import cli, fit
+from sdecon import cli, fit, forecasts
 from sdecon import posteriors
 from sdecon.posteriors import Posterior, PosteriorWarning, load_posterior, posterior
 
@@ -16,7 +18,7 @@ TRUTH = {  # away from the defaults; both spoken to by the data
     "AI Share of Addressable Spending at Base Year": 0.03,
     "Conventional Datacenter Capex Share of GDP": 0.0015,
 }
-SIGMA0 = 0.03          # noise of a row of weight 1: sigma_row = SIGMA0 / sqrt(weight)
+SIGMA = 0.05          # each series' noise: a row of confidence weight c has SIGMA / sqrt(c)
 REPLICATIONS = 20
 WALKERS, STEPS, BURN = 6, 160, 40  # short chains: each step is two engine batches of 3 runs
 
@@ -31,7 +33,7 @@ def _noisy(rows, seed):
     obs = fit.select(table=rows)
     assert len(obs.table) == len(rows)
     assert list(obs.table["series"]) == list(rows["series"])
-    sigma = SIGMA0 / np.sqrt(obs.table["weight"].to_numpy())
+    sigma = SIGMA / np.sqrt(sdecon.data.weights(obs.table["confidence"]))
     noisy = rows.copy()
     noisy["value"] = rows["value"].to_numpy() * np.exp(sigma * np.random.default_rng(seed).standard_normal(len(rows)))
     return noisy
@@ -63,20 +65,23 @@ def test_the_90_percent_intervals_contain_the_truth_at_least_80_percent_of_the_t
         bounds = sdecon.parameters()[name]
         width = np.median([r.samples[name].quantile(0.95) - r.samples[name].quantile(0.05) for r in recovery])
         assert width < 0.5 * (bounds.upper - bounds.lower), name
-    noise = np.median([np.median(r.noise) for r in recovery])
-    assert 0.5 * SIGMA0 < noise < 2 * SIGMA0
+    for series in recovery[0].noise.columns:  # each series' noise scale, recovered
+        noise = np.median([r.noise[series].median() for r in recovery])
+        assert 0.5 * SIGMA < noise < 2 * SIGMA, series
 
 
 def test_a_posterior_reports_its_diagnostics(recovery):
     result = recovery[0]
     d = result.diagnostics
-    assert set(d["tau"]) == set(TRUTH) | {"sigma0"}
+    assert set(d["tau"]) == set(TRUTH)
     assert 0.1 < d["acceptance"] < 0.9
     for name, tau in d["tau"].items():
         assert d["ess"][name] == pytest.approx(WALKERS * (STEPS - BURN) / tau)
     assert d["runs"] >= WALKERS * STEPS
     table = result.summary()
     assert list(table.columns) == ["median", "q05", "q95", "tau", "ess"]
+    assert list(table.index) == list(TRUTH) + [f"noise: {s}" for s in result.noise.columns]
+    assert len(result.noise) == len(result.samples) and (result.noise > 0).all().all()
     assert (table["q05"] <= table["median"]).all() and (table["median"] <= table["q95"]).all()
     assert result.median() == pytest.approx(dict(result.samples.median()))
     draws = result.draws(5, seed=1)
@@ -103,7 +108,7 @@ def test_save_and_load_round_trip(recovery, tmp_path):
     loaded = load_posterior(path)
     assert loaded == result
     assert loaded.samples.equals(result.samples)
-    np.testing.assert_array_equal(loaded.noise, result.noise)
+    pd.testing.assert_frame_equal(loaded.noise, result.noise)
     np.testing.assert_array_equal(loaded.log_probability, result.log_probability)
     assert loaded.diagnostics == result.diagnostics
     assert (loaded.scenario, loaded.until, loaded.seed) == ("defaults", 2024, 1)
@@ -119,7 +124,7 @@ def test_save_and_load_round_trip(recovery, tmp_path):
     ({"steps": 0}, "steps", r"^steps 0 must be a whole number of at least 1$"),
     ({"params": ["Cloud Shift Rat"]}, "params",
      r"^params 'Cloud Shift Rat' \(did you mean 'Cloud Shift Rate'.*\?\) is not a parameter with a range"),
-    ({"params": ["Cloud Shift Rate"], "walkers": 3}, "walkers", r"^walkers 3 must be a whole number of at least 4$"),
+    ({"params": ["Cloud Shift Rate"], "walkers": 1}, "walkers", r"^walkers 1 must be a whole number of at least 2$"),
     ({"steps": 10, "burn": 10}, "burn", r"^burn 10 must be a whole number from 0 to steps - 1"),
 ])
 def test_bad_inputs_are_refused_in_one_line(kwargs, argument, message):
@@ -132,7 +137,7 @@ def test_bad_inputs_are_refused_in_one_line(kwargs, argument, message):
 @pytest.mark.parametrize("argv, flag", [
     (["--steps", "0"], "--steps 0 must be"),
     (["--params", "Cloud Shift Rat"], "--params 'Cloud Shift Rat'"),
-    (["--params", "Cloud Shift Rate", "--walkers", "3"], "--walkers 3 must be"),
+    (["--params", "Cloud Shift Rate", "--walkers", "1"], "--walkers 1 must be"),
 ])
 def test_the_command_line_names_the_flag(argv, flag, capsys, tmp_path):
     assert cli.main(["posterior", *argv, "--output", str(tmp_path / "p.json")]) == 2
@@ -147,7 +152,6 @@ def test_run_posterior_runs_at_the_median(recovery, tmp_path, capsys):
     result.save(path)
     out = tmp_path / "run.csv"
     assert cli.main(["run", "--scenario", "baseline", "--posterior", str(path), "--output", str(out)]) == 0
-    import pandas as pd
     written = pd.read_csv(out).set_index("year")
     expected = sdecon.run("baseline", {**posteriors.base_values("baseline", result.names), **result.median()})
     pd.testing.assert_frame_equal(written, expected.reset_index().set_index("year"), check_dtype=False,
@@ -165,3 +169,43 @@ def test_the_cli_samples_writes_and_prints_the_summary(tmp_path, capsys):
     assert "warning" in captured.err  # 20 steps cannot be 50 autocorrelation times
     assert isinstance(load_posterior(path), Posterior)
     assert (tmp_path / "p.png").stat().st_size > 0
+
+
+# --- the posterior in sweeps --------------------------------------------------------------
+
+@pytest.mark.parametrize("method, block", [("sobol", 3 + 2), ("morris", 3 + 1), ("mc", 1)])
+def test_a_sweep_draws_the_posterior_so_that_indices_stay_the_whole_models(method, block):
+    from sdecon.sweeps import posterior_picks
+    picks = posterior_picks(method, 3, 40 * block, 1000, seed=5)
+    assert len(picks) == 40 * block and picks.min() >= 0 and picks.max() < 1000
+    if method == "mc":
+        assert len(set(picks)) > 30
+        return
+    blocks = picks.reshape(40, block)
+    last = block - 1 if method == "sobol" else block
+    assert (blocks[:, :last] == blocks[:, :1]).all()  # A and each AB_i (or a trajectory): one draw
+    if method == "sobol":
+        assert (blocks[:, -1] != blocks[:, 0]).mean() > 0.9  # B: its own draw
+    np.testing.assert_array_equal(picks, posterior_picks(method, 3, 40 * block, 1000, seed=5))
+
+
+def test_a_sweep_with_a_one_draw_posterior_is_the_sweep_at_that_draw(tmp_path):
+    from sdecon import sweeps
+    shipped = load_posterior(forecasts.SHIPPED_POSTERIOR)
+    draw = shipped.samples.iloc[[7]].reset_index(drop=True)
+    one = dataclasses.replace(shipped, samples=draw, log_probability=np.zeros(1), noise=shipped.noise.iloc[[7]])
+    vary = ["Elasticity of Substitution=0.5:2"]
+    options = dict(method="mc", samples=24, vary=vary, figures=False, progress=False)
+    with sweeps.LocalExecutor(1) as local:
+        drawn = sdecon.sweep("baseline", output=tmp_path / "drawn", posterior=one, executor=local, **options)
+        at = sdecon.Scenario("at", "baseline at the draw", "", values={
+            **posteriors.base_values("baseline", one.names), **{n: float(draw.at[0, n]) for n in one.names}})
+        fixed = sdecon.sweep(at, output=tmp_path / "fixed", executor=local, **options)
+    pd.testing.assert_frame_equal(drawn.bands, fixed.bands)
+    assert drawn.manifest["posterior"]["sha256"] == one.fingerprint()
+    assert drawn.manifest["posterior"]["parameters"] == one.names
+    with pytest.warns(sweeps.HistoryWarning), \
+            pytest.raises(sdecon.SdeconError, match=r"^vary: 'Cloud Shift Rate' is drawn from the posterior"):
+        sdecon.sweep("baseline", output=tmp_path / "both", posterior=one, vary=["Cloud Shift Rate=0.05:0.2"],
+                     method="mc", samples=8)
+    assert not (tmp_path / "both").exists()

@@ -17,8 +17,10 @@ killed sweep are removed by the next one; a directory holding no manifest and no
 what a sweep that failed early leaves, empty folders, temporaries and the lock, counts as empty):
 
     manifest.json          what the sweep is: scenario and its values, method, samples, runs,
-                           seed, the distributions varied, batch size, index years, sdecon
-                           version, model hash. Written first; resume checks it.
+                           seed, the distributions varied, the posterior the history-fitted
+                           parameters are drawn from (path, SHA-256, parameters), batch size,
+                           index years, sdecon version, model hash. Written first; resume
+                           checks it.
     sweep.lock             empty; locked (flock) while a sweep writes the directory, so that
                            a second sweep is refused rather than mixed in.
     runs/batch-NNNNN.parquet
@@ -61,8 +63,8 @@ from ..model import PUBLIC_VARIABLES
 from .batches import _compute_batch, _output_name, _Result, _Task
 from .design import (BATCH_SIZE, DISTRIBUTIONS, HISTORY_TOLERANCE, INDEX_YEARS, METHODS, OUTPUT_VALUES, SWITCHES,
                      HistoryWarning, Uncertain, _check_design, _check_memory, _index_years, _positive, _saved_years,
-                     _uncertainty, box_uncertainty, default_uncertainty, history_effect, parse_vary, run_count,
-                     sample, shapes_history, transform, unit_sample)
+                     _uncertainty, box_uncertainty, default_uncertainty, history_effect, parse_vary,
+                     posterior_picks, run_count, sample, shapes_history, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
 from .indices import (CONVERGED_WIDTH, MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES,
                       converged, indices, rbd_fast)
@@ -85,7 +87,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
           vary: Iterable[str | Uncertain] | None = None, seed: int = 0, years: Iterable[int] = INDEX_YEARS,
           batch_size: int = BATCH_SIZE, output: str | Path, resume: bool = False, figures: bool = True,
           executor=None, progress: bool | None = None,
-          log: Callable[[str], None] | None = None) -> SweepResult:
+          log: Callable[[str], None] | None = None, posterior=None) -> SweepResult:
     """Run `samples` of `method` over the uncertain parameters and write the sweep to `output`.
 
     Parameters
@@ -117,6 +119,11 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
         A bar on stderr (None: when stderr is a terminal).
     log : callable, optional
         Called with a line of text on what the sweep does.
+    posterior : str, Path or Posterior, optional
+        Draw the history-fitted parameters from this posterior (``sdecon posterior``), so the
+        runs span what the history leaves uncertain as well as the assumptions varied; the
+        draws are an input the indices do not score (`posterior_picks`). Default: they keep
+        the scenario's calibrated values.
 
     Returns
     -------
@@ -135,6 +142,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     log = log or (lambda message: None)
     chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
     uncertain = _uncertainty(vary, chosen)
+    drawn = _posterior(posterior, uncertain)
     _check_design(method, samples, seed)
     batch_size = _positive(batch_size, "batch_size")
     index_years = _index_years(list(years))
@@ -153,6 +161,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
         "scenario": chosen.name, "scenario_values": dict(sorted(chosen.values.items())),
         "method": method, "samples": int(samples), "runs": runs, "seed": int(seed),
         "vary": [u.describe() for u in uncertain], "default_set": not vary,
+        "posterior": drawn[1] if drawn else None,
         "batch_size": batch_size, "batches": batches, "index_years": list(index_years),
         "variables": list(PUBLIC_VARIABLES), "years": _saved_years(), "percentiles": list(PERCENTILES),
         "relative_accuracy": RELATIVE_ACCURACY,
@@ -163,14 +172,28 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     try:
         with _writing(directory, manifest, digest, resume) as on_disk:
             return _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures,
-                          progress, log, timings, clock)
+                          progress, log, timings, clock, drawn[0] if drawn else None)
     finally:
         if owned:
             executor.close()
 
 
+def _posterior(posterior, uncertain) -> tuple | None:
+    """The posterior and its manifest entry, checked against what the design varies."""
+    if posterior is None:
+        return None
+    from ..posteriors import Posterior, load_posterior
+    post = posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
+    both = [u.name for u in uncertain if u.name in post.names]
+    if both:
+        raise SdeconError(f"vary: {', '.join(map(repr, both))} {'is' if len(both) == 1 else 'are'} drawn from the "
+                          "posterior; vary it by hand or draw it, not both", argument="vary")
+    return post, {"path": str(post.path) if post.path else None, "sha256": post.fingerprint(), "parameters": post.names,
+                  "until": post.until, "draws": len(post.samples)}
+
+
 def _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, figures, progress, log,
-           timings, clock) -> SweepResult:
+           timings, clock, post=None) -> SweepResult:
     method, samples, seed = manifest["method"], manifest["samples"], manifest["seed"]
     runs, batches, batch_size = manifest["runs"], manifest["batches"], manifest["batch_size"]
     index_years = tuple(manifest["index_years"])
@@ -182,12 +205,19 @@ def _sweep(directory, manifest, digest, on_disk, chosen, uncertain, executor, fi
     unit = unit_sample(method, len(uncertain), samples, seed)  # after the log: a large one takes a while
     names = [u.name for u in uncertain]
     base = {k: v for k, v in chosen.values.items() if k not in names}
+    drawn = {}
+    if post is not None:
+        from ..posteriors import base_values
+        base = {k: v for k, v in base_values(chosen, post.names).items() if k not in names}
+        picks = posterior_picks(method, len(uncertain), runs, len(post.samples), seed)
+        drawn = {n: post.samples[n].to_numpy()[picks] for n in post.names}
     timings["prepare"] = time.perf_counter() - clock
 
     def tasks():
         for index in todo:
             rows = slice(index * batch_size, min(runs, (index + 1) * batch_size))
-            yield _Task(index, transform(uncertain, unit[rows]), base, PUBLIC_VARIABLES, index_years)
+            varied = {**transform(uncertain, unit[rows]), **{n: v[rows] for n, v in drawn.items()}}
+            yield _Task(index, varied, base, PUBLIC_VARIABLES, index_years)
 
     bar = _bar()(total=runs, initial=runs - sum(_batch_rows(i, batch_size, runs) for i in todo),
                unit="run", desc="sweep", file=sys.stderr, disable=None if progress is None else not progress,

@@ -310,6 +310,25 @@ def unit_sample(method: str, dimensions: int, samples: int, seed: int = 0) -> np
     return morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
 
 
+def posterior_picks(method: str, dimensions: int, runs: int, draws: int, seed: int = 0) -> np.ndarray:
+    """Which of a posterior's `draws` each run of a design takes (with replacement, seeded).
+
+    The history-fitted parameters are one more input, drawn rather than varied by hand, and
+    drawn so that every index stays that of the whole model: in Saltelli's blocks [A, AB_1,
+    ..., AB_D, B], A and each AB_i (A with column i from B) take A's draw and B its own, as
+    any input not in column i would; a Morris trajectory takes one draw; mc and lhs a draw a run.
+    """
+    rng = np.random.default_rng([seed, 7])
+    if method == "sobol":
+        block = dimensions + 2
+        picks = np.repeat(rng.integers(0, draws, runs // block), block)
+        picks[block - 1::block] = rng.integers(0, draws, runs // block)
+        return picks
+    if method == "morris":
+        return np.repeat(rng.integers(0, draws, runs // (dimensions + 1)), dimensions + 1)
+    return rng.integers(0, draws, runs)
+
+
 def transform(uncertain: Sequence[Uncertain], unit: np.ndarray) -> dict[str, np.ndarray]:
     """Parameter values for the unit design, by each parameter's inverse CDF."""
     return {u.name: u.ppf(unit[:, i]) for i, u in enumerate(uncertain)}
