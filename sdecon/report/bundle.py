@@ -20,11 +20,14 @@ import pandas as pd
 from .. import model, plotting, scenarios, simulation
 from .._version import __version__
 from ..calibration import Calibration, load_calibration
+from ..forecasts import forecast
+from ..posteriors import Posterior, load_posterior
 from ..sweeps import SweepResult, load_sweep
 from ..errors import SdeconError
 from ..scenarios import Scenario
 from . import excel, figures, html, pdf, sections
 from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
+from .forecast import forecast_figures, forecast_section
 
 
 def _scenario_files(s: Scenario) -> list[Path]:
@@ -147,7 +150,7 @@ def _libraries() -> dict[str, str]:
             "openpyxl": f"openpyxl {openpyxl.__version__}"}
 
 
-def _manifest(chosen, calibration, sweep, command_line, sheets) -> dict:
+def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None) -> dict:
     pysd = model._import_pysd()
     return {
         "generator": GENERATOR,
@@ -159,6 +162,8 @@ def _manifest(chosen, calibration, sweep, command_line, sheets) -> dict:
         "calibration": None if calibration is None else {"path": _display_path(calibration),
                                                          "sha256": _sha256(calibration)},
         "sweep": None if sweep is None else {"path": _display_path(sweep), "sha256": _tree_hash(sweep)},
+        "posterior": None if posterior is None else {
+            "path": _display_path(posterior.path) if posterior.path else None, "sha256": posterior.fingerprint()},
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "command_line": command_line,
         "python": platform.python_version(),
@@ -175,15 +180,16 @@ def _tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _default_command_line(names, output_dir, calibration, sweep) -> str:
+def _default_command_line(names, output_dir, calibration, sweep, posterior=None) -> str:
     args = [repr(list(names)), repr(str(output_dir))]
     args += [f"calibration={str(calibration)!r}"] if calibration else []
     args += [f"sweep={str(sweep)!r}"] if sweep else []
+    args += [f"posterior={str(posterior.path)!r}"] if posterior else []
     return f"sdecon.write_report({', '.join(args)})"
 
 
 def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None, sweep=None,
-                 command_line: str | None = None) -> Path:
+                 posterior=None, command_line: str | None = None) -> Path:
     """Write a report on one or more scenarios: HTML, PDF, Excel, figures and a manifest.
 
     Parameters
@@ -200,6 +206,10 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     sweep : str, Path or SweepResult, optional
         A finished sweep (`sdecon.sweep`): adds 'Sensitivity' (fan and tornado charts) and
         a 'sensitivity' sheet.
+    posterior : str, Path or Posterior, optional
+        A posterior of the history-fitted parameters (`sdecon.posterior`, saved): adds
+        'Forecast given the history' (each scenario's bands from it, their coverage of the
+        data, the posterior) and a 'forecast' sheet.
     command_line : str, optional
         Recorded in the manifest (default: this call).
 
@@ -229,6 +239,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     path = _check_output(output_dir)
     loaded_calibration = _calibration_for_report(calibration) if calibration is not None else None
     loaded_sweep = _sweep_for_report(sweep) if sweep is not None else None
+    loaded_posterior = _posterior_for_report(posterior) if posterior is not None else None
     calibration = loaded_calibration.path if loaded_calibration is not None else None
     sweep = loaded_sweep.directory if loaded_sweep is not None else None
 
@@ -238,9 +249,11 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     runs = {s.name: simulation.run(s, overrides) for s in chosen}
     effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
     sheets = excel.sheet_names([s.name for s in chosen], excel.RESERVED_SHEETS)
+    forecasts = {s.name: forecast(s, loaded_posterior) for s in chosen} if loaded_posterior else {}
     manifest = _manifest(chosen, calibration, sweep,
-                         command_line or _default_command_line(scenario_names, output_dir, calibration, sweep),
-                         sheets)
+                         command_line or _default_command_line(scenario_names, output_dir, calibration, sweep,
+                                                          loaded_posterior),
+                         sheets, loaded_posterior)
     footer = f"sdecon {__version__} report: {', '.join(runs)}; {manifest['created_utc']}"
     meta = (f"sdecon {__version__}, model SHA-256 {manifest['model']['sha256'][:12]}, "
             f"written {manifest['created_utc'].replace('+00:00', '')} UTC")
@@ -261,16 +274,20 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         sources = sections.data_sources(history)
         optional = sections._optional_sections(loaded_calibration, loaded_sweep, runs, chosen,
                                                {s.name: s.values for s in effective}, len(comparison) + 1)
+        if forecasts:
+            drawn = forecast_figures(forecasts, len(comparison) + 1 + sum(
+                isinstance(b, Figure) for section in optional for b in section.blocks))
+            optional.append(forecast_section(forecasts, loaded_posterior, drawn))
         for section in optional:
             svgs.update({b.key: figures.save_figure(b, built / "figures")
                          for b in section.blocks if isinstance(b, Figure)})
         body = [sections._scenarios_section(effective, loaded_calibration), sections._comparison_section(comparison),
                 sections._seed004_section(), *optional, sections._assumptions_section(effective, loaded_calibration),
                 sections._data_section(sources), sections._manifest_section(manifest)]
-        report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep), *body]
+        report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep, forecasts), *body]
         (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
-                          loaded_calibration, loaded_sweep)
+                          loaded_calibration, loaded_sweep, forecasts)
         manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])
@@ -307,6 +324,16 @@ def _calibration_for_report(calibration: str | Path | Calibration) -> Calibratio
         raise SdeconError(f"calibration file {str(calibration.path)!r}: every residual needs a year and a "
                           f"positive observed value; {_FROM_CALIBRATE}")
     return calibration
+
+
+def _posterior_for_report(posterior) -> Posterior:
+    """The posterior, read before any run; it must have a file for the report to cite."""
+    if not isinstance(posterior, Posterior):
+        return load_posterior(posterior)
+    if posterior.path is None:
+        raise SdeconError("posterior has no file for the report to cite; save it first (Posterior.save) and "
+                          "pass the path or load_posterior(path)", argument="posterior")
+    return posterior
 
 
 def _sweep_for_report(sweep: str | Path | SweepResult) -> SweepResult:

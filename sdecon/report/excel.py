@@ -38,7 +38,7 @@ def sheet_names(names: Sequence[str], reserved: Sequence[str]) -> dict[str, str]
 
 
 RESERVED_SHEETS = ("key numbers", "parameters", "data sources", "historical data", "seed 004", "manifest",
-                   "calibration", "sensitivity")
+                   "calibration", "sensitivity", "forecast")
 
 
 def column_header(variable: str) -> str:
@@ -122,7 +122,7 @@ def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str]
 
 
 def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, calibration=None,
-                sweep=None) -> None:
+                sweep=None, forecasts=None) -> None:
     """Write results.xlsx at `path`: a sheet per scenario of `chosen` named by `sheets`, then the
     parameters, data sources, historical data, seed 004, the calibration and sweep (when given)
     and the manifest."""
@@ -187,6 +187,10 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
     if sweep is not None:
         add_tables("sensitivity", _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
                    [34, 36, 10, 40, 14, 14, 14, 14, 14, 14, 14])
+    if forecasts:
+        bands = pd.concat([r.bands.assign(scenario=name) for name, r in forecasts.items()], ignore_index=True)
+        bands = bands[["scenario"] + [c for c in bands.columns if c != "scenario"]]
+        add("forecast", list(bands.columns), _frame_rows(bands), [20, 34, 26, 8, 8] + [14] * 7)
     add("manifest", ["item", "value"], [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
                                         for k, v in manifest.items()], [20, 120])
     with _exact_floats():

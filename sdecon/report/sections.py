@@ -143,7 +143,7 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
     return sentences
 
 
-def _summary_section(runs, chosen, calibration=None, sweep=None) -> Section:
+def _summary_section(runs, chosen, calibration=None, sweep=None, forecasts=None) -> Section:
     numbers = _key_numbers(runs)
     table = Table(["variable", "scenario"] + [str(y) for y in KEY_YEARS],
                   [[f"{row['variable']} ({_key_unit(row['variable'])})", row["scenario"]]
@@ -174,7 +174,22 @@ def _summary_section(runs, chosen, calibration=None, sweep=None) -> Section:
                       "other values are set by the scenario files or are documented defaults.")
     if sweep is not None:
         blocks.append(_sweep_summary(sweep))
+    if forecasts:
+        blocks.append(_forecast_summary(forecasts))
     return Section("summary", "Summary", blocks, compact=True)
+
+
+def _forecast_summary(forecasts) -> str:
+    """One sentence: each scenario's 90% band of the headline share, and how much data it holds."""
+    year = KEY_YEARS[-1]
+    parts = []
+    for name, result in forecasts.items():
+        row = result.bands[(result.bands["variable"] == SHARE) & (result.bands["year"] == year)].iloc[0]
+        parts.append(f"{name} {_percent(row.p5)} to {_percent(row.p95)}")
+    cover = next(iter(forecasts.values())).coverage().loc["all"]
+    return (f"Given the history (the posterior of the fitted parameters), compute spending's 90% band in {year} "
+            f"is {'; '.join(parts)} of GDP; the bands hold {cover.inside_90:.0%} of the data rows in their "
+            "90% predictive interval. See Forecast given the history.")
 
 
 def _scenarios_section(chosen: list[Scenario], calibration=None) -> Section:
