@@ -30,7 +30,7 @@ import sdecon.calibration
 import sdecon
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
-from sdecon.report import content, excel, figures, sections, write_report
+from sdecon.report import content, excel, figures, sections, sensitivity, write_report
 from sdecon.report import html as report_html
 
 SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
@@ -371,6 +371,26 @@ def test_seed004_section_marks_the_cells_that_differ(built):
                                          (9.996e6, "1×10⁷")])
 def test_numbers_for_readers(value, text):
     assert content.fmt(value) == text
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (9.06e-39, "fraction of GDP", "< 0.001%"), (0.0439, "fraction of GDP", "4.39%"), (0, "fraction of GDP", "0%"),
+    (1e-5, "fraction of GDP", "0.001%"), (4.28e-5, "fraction of GDP", "0.00428%"),
+    (9.99e-6, "fraction of GDP", "< 0.001%"), (-3e-9, "fraction of GDP", "> -0.001%"),
+    (float("nan"), "fraction of GDP", ""), (2e-7, "USD billion per year", "< 0.001"),
+    (0.00428, "USD billion per year", "0.00428"), (1234.5, "USD billion per year", "1,230"),
+    (1.97e-8, "USD per effective exaFLOP", "1.97×10⁻⁸")])
+def test_values_below_the_shown_precision_print_as_a_bound(value, unit, text):
+    assert content.number(value, unit) == text
+
+
+def test_tiny_shares_in_the_sweep_summary_print_as_a_bound():
+    bands = pd.DataFrame({"variable": content.SHARE, "unit": "Dmnl", "year": 2040, "runs": 64,
+                          "p5": 9.06e-39, "p50": 0.0012, "p95": 0.0439}, index=[0])
+    sweep = sdecon.SweepResult(Path("s"), {"runs": 64, "scenario": "baseline", "method": "mc", "vary": []},
+                               bands, pd.DataFrame(columns=["variable", "year", "parameter", "S1", "converged"]))
+    assert "at < 0.001% to 4.39% of GDP in 2040 (5th to 95th percentile; median 0.12%)" in \
+        sensitivity._sweep_summary(sweep)
 
 
 def test_sheet_names_are_short_unique_and_clear_of_the_fixed_sheets():
