@@ -365,6 +365,7 @@ def _index(method: str) -> Index:
 
 
 LOG_OUTPUTS = "on ln(output)"   # what a sweep's indices are of, with its log_outputs
+NOT_CONVERGED = "not converged: raise --samples"   # an index whose `converged` is False
 
 
 def index_unit(method: str, variable: str, log_outputs: bool = False) -> str:
@@ -484,7 +485,7 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     if "converged" in wide and not wide["converged"].fillna(True).astype(bool).to_numpy().all():
         from matplotlib.patches import Patch
         handles.append(Patch(facecolor="white", edgecolor="firebrick", hatch="///"))
-        labels.append("not converged: raise --samples")
+        labels.append(NOT_CONVERGED)
     last = [i for i, text in enumerate(labels) if text.startswith("S1")]   # the years first
     keep = [i for i in range(len(labels)) if i not in last] + last
     ax.legend([handles[i] for i in keep], [labels[i] for i in keep], title="index year", loc="upper left",

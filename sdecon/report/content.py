@@ -154,6 +154,13 @@ def _key_value(variable: str, value: float) -> str:
     return number(value, plotting.unit_label(variable))
 
 
+def _not_converged(indices: pd.DataFrame) -> pd.Series:
+    """True for each of a sweep's indices that is not converged (`sdecon.sweeps.converged`)."""
+    if "converged" not in indices:
+        return pd.Series(False, index=indices.index)
+    return ~indices["converged"].fillna(True).astype(bool)
+
+
 def _key_numbers(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for variable in KEY_VARIABLES:
