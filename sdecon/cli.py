@@ -262,7 +262,7 @@ def _sweep(args) -> None:
     done = f"computed {result.computed} batch{'es' if result.computed != 1 else ''}" + (
         f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
-        f"indices.csv" + (", figures/" if args.figures else ""))
+        f"indices.csv" + (" (on ln(output))" if result.log_outputs else "") + (", figures/" if args.figures else ""))
     unsure = int((~result.indices["converged"].astype(bool)).sum())
     if unsure:
         log(f"sdecon: warning: {unsure:,} of {len(result.indices):,} sensitivity indices are not converged "

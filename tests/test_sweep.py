@@ -267,6 +267,8 @@ def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsy
      r"^vary: unknown parameter 'Hardware Growth' \(did you mean 'Hardware Growth Rate'"),
     ({"method": "mc", "samples": 64, "vary": ["Hardware Growth Rate=0.1:7"]},
      r"^vary 'Hardware Growth Rate=0.1:7': HIGH: Hardware Growth Rate = 7 is out of bounds"),
+    ({"method": "mc", "samples": 64, "log_outputs": "yes"},
+     r"^log_outputs 'yes' is not a bool; expected True \(indices on ln\(output\)\) or False"),
     ({"method": "mc", "samples": 64, "executor": "tcp://127.0.0.1:8786"},
      r"^executor 'tcp://127.0.0.1:8786' has no map\(fn, iterable\); expected a LocalExecutor, a DaskExecutor"),
 ])
@@ -526,7 +528,7 @@ def test_log_outputs_is_saved_and_a_resume_that_changes_it_recomputes_only_the_i
     shutil.copytree(reference.directory, output)
     code, err = _command(capsys, *SETTINGS, "--batch-size", "20", "--no-figures", "--log-outputs",
                          "--resume", "--output", str(output))
-    assert code == 0 and "(computed 0 batches, 4 on disk)" in err, err
+    assert code == 0 and "(computed 0 batches, 4 on disk); summary_bands.csv, indices.csv (on ln(output))" in err, err
     logged = sdecon.load_sweep(output)
     assert logged.log_outputs and logged.manifest == {**reference.manifest, "log_outputs": True}
     assert not (output / "figures" / "tornado.png").exists()  # drawn on the outputs: gone, not stale
