@@ -25,7 +25,7 @@ _FOLDERS = ("runs", "sketches", "figures")
 HEADLINE = "Compute Spending Share of GDP"  # the variable of the tornado figure
 #: Settings of the indices only: the runs do not depend on them, so they are left out of the
 #: digest the batch files carry, and a resume may change them (the indices are computed again).
-_INDEX_SETTINGS = {"log_outputs": False}   # with the value a manifest that lacks them means
+_INDEX_SETTINGS = {"log_outputs": False}   # each with the value a manifest without it means
 _INDEX_FILES = ("indices.parquet", "indices.csv", "figures/tornado.png")  # what they change
 # output.write_all's temporary files: ".NAME.XXXXXXXX.SUFFIX" (mkstemp's 8 random characters)
 
@@ -66,7 +66,7 @@ class SweepResult:
 
     @property
     def log_outputs(self) -> bool:
-        return bool(self.manifest.get("log_outputs", _INDEX_SETTINGS["log_outputs"]))
+        return bool(_index_settings(self.manifest)["log_outputs"])
 
     @property
     def figures(self) -> list[Path]:
@@ -92,8 +92,9 @@ def _index_settings(manifest: dict) -> dict:
 
 def _check_directory(directory: Path, manifest: dict, resume: bool) -> dict | None:
     """Refuse an output directory this sweep may not write; its manifest when it holds this
-    sweep already (the same but for `_INDEX_SETTINGS`), else None. What a sweep leaves when it fails before its manifest (the lock, empty
-    folders, temporaries: a full disk does) counts as nothing."""
+    sweep already (the same but for `_INDEX_SETTINGS`), else None. What a sweep leaves when it
+    fails before its manifest (the lock, empty folders, temporaries: a full disk does) counts
+    as nothing."""
     if directory.exists() and not directory.is_dir():
         raise SdeconError(f"output {str(directory)!r} is a file; expected a directory", argument="output")
     path = directory / _MANIFEST
