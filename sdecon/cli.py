@@ -262,11 +262,11 @@ def _sweep(args) -> None:
         result = sweep(args.scenario, method=args.method, samples=args.samples, vary=args.vary,
                        seed=args.seed, years=args.years or INDEX_YEARS, batch_size=args.batch_size,
                        output=args.output, resume=args.resume, figures=args.figures,
-                       executor=executor, log=log, posterior=args.posterior)
+                       log_outputs=args.log_outputs, executor=executor, log=log, posterior=args.posterior)
     done = f"computed {result.computed} batch{'es' if result.computed != 1 else ''}" + (
         f", {result.skipped} on disk" if result.skipped else "")
     log(f"wrote {args.output}: {result.manifest['runs']:,} runs ({done}); summary_bands.csv, "
-        f"indices.csv" + (", figures/" if args.figures else ""))
+        f"indices.csv" + (" (on ln(output))" if result.log_outputs else "") + (", figures/" if args.figures else ""))
     unsure = int((~result.indices["converged"].astype(bool)).sum())
     if unsure:
         log(f"sdecon: warning: {unsure:,} of {len(result.indices):,} sensitivity indices are not converged "
@@ -484,6 +484,10 @@ def build_parser() -> argparse.ArgumentParser:
                               help="a Dask scheduler, e.g. tcp://HOST:8786 (default: this machine)")
     sweeping.add_argument("--resume", action="store_true",
                               help="finish an interrupted sweep in DIR without recomputing its batches")
+    sweeping.add_argument("--log-outputs", action="store_true",
+                              help="sensitivity indices of ln(output), not of the output (for positive outputs "
+                                   "spanning orders of magnitude); --resume with it changed recomputes only "
+                                   "the indices")
     sweeping.add_argument("--no-figures", action="store_false", dest="figures",
                               help="skip the PNG figures")
     sweeping.add_argument("--output", required=True, metavar="DIR",

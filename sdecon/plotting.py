@@ -425,6 +425,31 @@ def _index(method: str) -> Index:
     return INDEX_SHOWN[method]
 
 
+LOG_OUTPUTS = "on ln(output)"   # what a sweep's indices are of, with its log_outputs
+NOT_CONVERGED = "not converged: raise --samples"   # an index whose `converged` is False
+
+
+def index_unit(method: str, variable: str, log_outputs: bool = False) -> str:
+    """The unit of a sweep method's index (``INDEX_SHOWN``) of `variable`.
+
+    Parameters
+    ----------
+    method : str
+        The sweep's method.
+    variable : str
+        The output the indices are of.
+    log_outputs : bool
+        The indices are of ln(variable) (the sweep's `log_outputs`).
+
+    Returns
+    -------
+    str
+        A fraction of variance for mc, lhs and sobol; for morris the variable's unit, or
+        "change in ln(output)" with `log_outputs`.
+    """
+    return _index(method).unit or ("change in ln(output)" if log_outputs else unit_label(variable))
+
+
 def _index_rows(indices: pd.DataFrame, variable: str, year) -> pd.DataFrame:
     rows = indices[indices["variable"] == variable]
     if year is None:
@@ -449,7 +474,7 @@ def tornado_order(indices: pd.DataFrame, method: str, variable: str, year=None,
 
 
 def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, ax=None,
-                 top: int = TORNADO_TOP, *, fontscale: float = 1.0):
+                 top: int = TORNADO_TOP, *, fontscale: float = 1.0, log_outputs: bool = False):
     """What drives a variable: the parameters with the largest sensitivity index, largest on
     top, a bar a year with its 95% confidence half-width (``INDEX_SHOWN``: S1 for mc and lhs,
     ST with S1 ticked for sobol, mu* in the variable's unit for morris).
@@ -470,6 +495,9 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
         How many parameters to show.
     fontscale : float
         Type size relative to a standalone 8 x 4.2 inch figure.
+    log_outputs : bool
+        The indices are of ln(variable) (the sweep's `log_outputs`): said in the title and
+        the axis label.
 
     Returns
     -------
@@ -507,8 +535,10 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     ax.set_yticks(positions, order, fontsize=7.5 * fontscale)
     ax.set_ylim(-0.6, n - 0.4)
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_title(f"Sensitivity of {variable}", fontsize=11 * fontscale, pad=12 * fontscale)
-    ax.set_xlabel(f"{shown.label} ({shown.unit or unit_label(variable)})", fontsize=9 * fontscale)
+    ax.set_title(f"Sensitivity of ln({variable})" if log_outputs else f"Sensitivity of {variable}",
+                 fontsize=11 * fontscale, pad=12 * fontscale)
+    ax.set_xlabel(f"{shown.label}{' ' + LOG_OUTPUTS if log_outputs else ''} "
+                  f"({index_unit(method, variable, log_outputs)})", fontsize=9 * fontscale)
     ax.set_ylabel("parameter", fontsize=9 * fontscale)
     ax.tick_params(axis="x", labelsize=8 * fontscale)
     ax.grid(True, axis="x", alpha=0.3)
@@ -516,7 +546,7 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     if "converged" in wide and not wide["converged"].fillna(True).astype(bool).to_numpy().all():
         from matplotlib.patches import Patch
         handles.append(Patch(facecolor="white", edgecolor="firebrick", hatch="///"))
-        labels.append("not converged: raise --samples")
+        labels.append(NOT_CONVERGED)
     last = [i for i, text in enumerate(labels) if text.startswith("S1")]   # the years first
     keep = [i for i in range(len(labels)) if i not in last] + last
     ax.legend([handles[i] for i in keep], [labels[i] for i in keep], title="index year", loc="upper left",

@@ -30,7 +30,7 @@ import sdecon.calibration
 import sdecon
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
-from sdecon.report import content, excel, figures, sections, write_report
+from sdecon.report import content, excel, figures, sections, sensitivity, write_report
 from sdecon.report import html as report_html
 
 SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
@@ -373,6 +373,80 @@ def test_numbers_for_readers(value, text):
     assert content.fmt(value) == text
 
 
+@pytest.mark.parametrize("value, unit, text", [
+    (9.06e-39, "fraction of GDP", "< 0.001%"), (0.0439, "fraction of GDP", "4.39%"), (0, "fraction of GDP", "0%"),
+    (1e-5, "fraction of GDP", "0.001%"), (4.28e-5, "fraction of GDP", "0.00428%"),
+    (9.99e-6, "fraction of GDP", "< 0.001%"), (-3e-9, "fraction of GDP", "> -0.001%"),
+    (float("nan"), "fraction of GDP", ""), (2e-7, "USD billion per year", "< 0.001"),
+    (0.00428, "USD billion per year", "0.00428"), (1234.5, "USD billion per year", "1,230"),
+    (1.97e-8, "USD per effective exaFLOP", "1.97×10⁻⁸")])
+def test_values_below_the_shown_precision_print_as_a_bound(value, unit, text):
+    assert content.number(value, unit) == text
+
+
+def test_tiny_shares_in_the_sweep_summary_print_as_a_bound():
+    bands = pd.DataFrame({"variable": content.SHARE, "unit": "Dmnl", "year": 2040, "runs": 64,
+                          "p5": 9.06e-39, "p50": 0.0012, "p95": 0.0439}, index=[0])
+    sweep = sdecon.SweepResult(Path("s"), {"runs": 64, "scenario": "baseline", "method": "mc", "vary": []},
+                               bands, pd.DataFrame(columns=["variable", "year", "parameter", "S1", "converged"]))
+    assert "at < 0.001% to 4.39% of GDP in 2040 (5th to 95th percentile; median 0.12%)" in \
+        sensitivity._sweep_summary(sweep)
+
+
+def _small_sweep(converged, log_outputs=False):
+    """A SweepResult in memory: lhs indices of the headline share in 2030 and 2040 for two
+    parameters, 'Max Grid Growth Rate' in 2040 with the given `converged`."""
+    indices = pd.DataFrame({"output": [f"{content.SHARE}@{y}" for y in (2030, 2030, 2040, 2040)],
+                            "variable": content.SHARE, "year": [2030, 2030, 2040, 2040], "unit": "Dmnl",
+                            "parameter": ["Elasticity of Substitution", "Max Grid Growth Rate"] * 2,
+                            "S1": [0.61, 0.2, 0.55, 0.3], "S1_conf": [0.02, 0.03, 0.02, 0.4],
+                            "converged": [True, True, True, converged]})
+    bands = pd.DataFrame({"variable": content.SHARE, "unit": "Dmnl", "year": 2040, "runs": 64,
+                          "p5": 0.001, "p50": 0.01, "p95": 0.05}, index=[0])
+    manifest = {"runs": 64, "scenario": "baseline", "method": "lhs", "samples": 64, "seed": 1, "vary": [],
+                "log_outputs": log_outputs}
+    return sdecon.SweepResult(Path("s"), manifest, bands, indices)
+
+
+def _sensitivity_html(sweep):
+    section = sensitivity._sensitivity_section(sweep, {}, {}, [], [])
+    return report_html.render([section], {}, "")
+
+
+def test_an_index_that_is_not_converged_is_marked_in_the_report_and_counted_in_the_summary():
+    page = _sensitivity_html(_small_sweep(converged=False))
+    body = page.split("Sensitivity indices</h3>")[1].split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body)
+    cells = {re.findall(r"<td[^>]*>(.*?)</td>", row)[1]: re.findall(r"<td([^>]*)>(.*?)</td>", row) for row in rows}
+    grid = cells["Max Grid Growth Rate"]
+    assert grid[-1][1] == "not converged: raise --samples (2040)"
+    assert grid[3][1] == "0.3 ± 0.4" and "mark" in grid[3][0] and "mark" not in grid[2][0]
+    assert cells["Elasticity of Substitution"][-1][1] == ""
+    assert page.count("not converged: raise --samples") == 3  # the row, the legend, the count
+    assert "1 of 4 sensitivity indices is not converged: raise --samples" in page
+    assert "1 of 4 sensitivity indices is not converged" in sensitivity._sweep_summary(_small_sweep(False))
+
+
+def test_a_report_of_converged_indices_marks_none():
+    sweep = _small_sweep(converged=True)
+    page = _sensitivity_html(sweep)
+    assert "Max Grid Growth Rate" in page.split("Sensitivity indices</h3>")[1]
+    assert "not converged" not in page and not re.search(r'<td class="[^"]*\bmark\b', page)
+    assert "not converged" not in sensitivity._sweep_summary(sweep)
+
+
+def test_indices_on_ln_output_are_labelled_so_in_the_report():
+    sweep = _small_sweep(converged=True, log_outputs=True)
+    table = sensitivity.index_table(sweep)
+    assert table.rows[0][0] == f"ln({content.SHARE}) (fraction of variance)"
+    assert table.caption.startswith("First-order index S1, RBD-FAST on ln(output) with its 95%")
+    assert "on ln(output) (--log-outputs)" in _sensitivity_html(sweep)
+    assert "largest S1 on ln(output) in 2040" in sensitivity._sweep_summary(sweep)
+    (figure,) = sensitivity.tornado_figures(sweep)
+    assert figure.title == f"Sensitivity of ln({content.SHARE})" and "S1, RBD-FAST on ln(output)" in figure.caption
+    assert "ln(" not in sensitivity.index_table(_small_sweep(converged=True)).rows[0][0]
+
+
 def test_sheet_names_are_short_unique_and_clear_of_the_fixed_sheets():
     names = excel.sheet_names(["parameters", "a" * 40, "a" * 40 + "b", "x/y?"], excel.RESERVED_SHEETS)
     assert names["parameters"] == "parameters (2)"
@@ -678,13 +752,16 @@ def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
     on_disk = pd.read_csv(sweep_dir / "summary_bands.csv")
     assert np.allclose(bands["p50"].astype(float), on_disk["p50"], rtol=1e-12, atol=0)
     index_file = pd.read_parquet(sweep_dir / "indices.parquet")
-    assert list(indices.columns) == list(index_file.columns) and len(indices) == len(index_file)
+    assert list(indices.columns) == [*index_file.columns, "note"] and len(indices) == len(index_file)
+    assert list(indices["note"].isna()) == list(index_file["converged"])   # the others: "not converged: ..."
+    assert set(indices["note"].dropna()) <= {"not converged: raise --samples"}
     for column in ("S1", "S1_conf"):
         got, want = indices[column].astype(float).to_numpy(), index_file[column].to_numpy()
         assert np.array_equal(got, want, equal_nan=True), column
     manifest = json.loads((sweep_dir / "manifest.json").read_text(encoding="utf-8"))
     assert list(vary["parameter"]) == [v["name"] for v in manifest["vary"]]
     assert dict(zip(facts["item"], facts["value"]))["method"] == "mc"
+    assert dict(zip(facts["item"], facts["value"]))["log_outputs"] in (False, "FALSE")
 
 
 def test_runs_take_the_calibrated_values(full, full_manifest, uncalibrated):

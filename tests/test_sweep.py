@@ -105,6 +105,31 @@ def test_morris_elementary_effects_of_ishigami_are_exact_for_x2():
     assert set(table.columns) >= {"mu_star", "mu_star_conf", "sigma", "mu"}
 
 
+@pytest.mark.parametrize("method, samples", [("sobol", 2**11), ("lhs", 4000)])
+def test_indices_on_ln_output_of_an_exponential_are_the_shares_of_its_exponents_variance(method, samples):
+    # Y = exp(a x1 + b x2), x uniform: ln Y is additive, so S1 = ST = a^2 / (a^2 + b^2), b^2 / (...), 0.
+    a, b = 2.0, 1.0
+    unit = sweeps.unit_sample(method, 3, samples, 2)
+    y = np.exp(a * unit[:, 0] + b * unit[:, 1])
+    table = sweeps.indices(method, NAMES, unit, {"y": y}, seed=2, log_outputs=True)
+    expected = [a**2 / (a**2 + b**2), b**2 / (a**2 + b**2), 0.0]
+    np.testing.assert_allclose(table["S1"], expected, atol=0.03)
+    if method == "sobol":
+        np.testing.assert_allclose(table["ST"], expected, atol=0.03)
+    raw = sweeps.indices(method, NAMES, unit, {"y": y}, seed=2)  # on Y itself x1 and x2 interact
+    assert raw["S1"].iloc[:2].sum() < 0.97 * table["S1"].iloc[:2].sum()
+
+
+def test_indices_on_ln_output_refuse_a_value_at_or_below_zero_naming_output_and_run():
+    unit = sweeps.unit_sample("lhs", 3, 50, 0)
+    y = np.exp(unit[:, 0])
+    y[[7, 9]] = [0.0, -2.5]
+    with pytest.raises(SdeconError, match=r"^log_outputs: output 'GDP@2030' is 0 in run 7 \(2 runs at or "
+                                          r"below 0\); expected positive values.*allowed: indices on the raw") as error:
+        sweeps.indices("lhs", NAMES, unit, {"GDP@2030": y}, log_outputs=True)
+    assert "\n" not in str(error.value)
+
+
 def test_the_same_seed_gives_the_same_design_and_another_seed_does_not():
     for method, samples in (("mc", 50), ("lhs", 50), ("sobol", 16), ("morris", 4)):
         a, b = sweeps.unit_sample(method, 3, samples, 5), sweeps.unit_sample(method, 3, samples, 5)
@@ -242,6 +267,8 @@ def test_bad_arguments_are_refused_with_one_line_before_any_work(tmp_path, capsy
      r"^vary: unknown parameter 'Hardware Growth' \(did you mean 'Hardware Growth Rate'"),
     ({"method": "mc", "samples": 64, "vary": ["Hardware Growth Rate=0.1:7"]},
      r"^vary 'Hardware Growth Rate=0.1:7': HIGH: Hardware Growth Rate = 7 is out of bounds"),
+    ({"method": "mc", "samples": 64, "log_outputs": "yes"},
+     r"^log_outputs 'yes' is not a bool; expected True \(indices on ln\(output\)\) or False"),
     ({"method": "mc", "samples": 64, "executor": "tcp://127.0.0.1:8786"},
      r"^executor 'tcp://127.0.0.1:8786' has no map\(fn, iterable\); expected a LocalExecutor, a DaskExecutor"),
 ])
@@ -447,6 +474,20 @@ def test_the_tornado_hatches_the_indices_that_are_not_converged():
     plotting.plt.close("all")
 
 
+@pytest.mark.parametrize("method, column, label", [
+    ("lhs", "S1", "first-order index S1, RBD-FAST on ln(output) (fraction of variance)"),
+    ("morris", "mu_star", "mu*, mean absolute elementary effect on ln(output) (change in ln(output))")])
+def test_the_tornado_of_indices_on_ln_output_says_so(method, column, label):
+    from sdecon import plotting
+    rows = pd.DataFrame({"variable": "GDP", "year": 2030, "parameter": ["a"], column: [0.4],
+                         f"{column}_conf": [0.02]})
+    ax = plotting.plot_tornado(rows, method, "GDP", log_outputs=True)
+    assert (ax.get_title(), ax.get_xlabel()) == ("Sensitivity of ln(GDP)", label)
+    ax = plotting.plot_tornado(rows, method, "GDP")
+    assert ax.get_title() == "Sensitivity of GDP" and "ln" not in ax.get_xlabel()
+    plotting.plt.close("all")
+
+
 def test_the_default_set_is_swept_when_nothing_is_named(tmp_path, capsys):
     code, err = _command(capsys, "--method", "mc", "--samples", "64", "--no-figures", "--year", "2050",
                          "--output", str(tmp_path / "s"))
@@ -478,6 +519,32 @@ def test_an_unfinished_sweep_is_not_loaded(tmp_path, reference):
     (tmp_path / "s" / "indices.parquet").unlink()
     with pytest.raises(SdeconError, match=r"is not finished \(4 of 4 batches on disk\).*--resume"):
         sdecon.load_sweep(tmp_path / "s")
+
+
+def test_log_outputs_is_saved_and_a_resume_that_changes_it_recomputes_only_the_indices(tmp_path, reference,
+                                                                                        capsys):
+    import shutil
+    output = tmp_path / "s"
+    shutil.copytree(reference.directory, output)
+    code, err = _command(capsys, *SETTINGS, "--batch-size", "20", "--no-figures", "--log-outputs",
+                         "--resume", "--output", str(output))
+    assert code == 0 and "(computed 0 batches, 4 on disk); summary_bands.csv, indices.csv (on ln(output))" in err, err
+    logged = sdecon.load_sweep(output)
+    assert logged.log_outputs and logged.manifest == {**reference.manifest, "log_outputs": True}
+    assert not (output / "figures" / "tornado.png").exists()  # drawn on the outputs: gone, not stale
+    assert not reference.log_outputs and reference.manifest["log_outputs"] is False
+    runs = reference.runs()
+    names = [u.name for u in sweeps._uncertainty(VARY, sdecon.scenarios.load("baseline"))]
+    unit = sweeps.unit_sample("sobol", len(names), 16, 3)
+    outputs = [c for c in reference.indices["output"].unique()]
+    expected = sweeps.indices("sobol", names, unit, {o: np.log(runs[o].to_numpy()) for o in outputs}, 3)
+    columns = ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "converged"]
+    pd.testing.assert_frame_equal(logged.indices[columns], expected[columns])
+    pd.testing.assert_frame_equal(logged.bands, reference.bands)   # bands stay in the outputs' units
+    # The same batches serve both: resumed back without it, the reference's files again.
+    again = _sweep(output, resume=True)
+    assert again.computed == 0 and not again.log_outputs
+    _same_files(output, reference.directory, [*SUMMARIES, "manifest.json", "indices.parquet"])
 
 
 def test_a_killed_sweep_resumes_without_recomputing_its_finished_batches(tmp_path, reference, capsys):

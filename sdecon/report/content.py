@@ -101,8 +101,45 @@ def exact(x: float) -> str:
     return f"{'' if mantissa == '1' else mantissa + '×'}10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
+#: The smallest magnitude the report shows in a reader's unit (`plotting.unit_label`), as
+#: (factor to the shown unit, suffix, smallest shown): a share of GDP as a percent down to
+#: 0.001%, USD billion down to 0.001 (a million dollars). Other units span orders of magnitude
+#: by nature (prices, multipliers, FLOP/s) and keep `fmt`'s powers of ten.
+SMALLEST_SHOWN = {"fraction of GDP": (100.0, "%", 0.001), "USD billion per year": (1.0, "", 0.001)}
+
+
+def number(x: float, unit: str = "") -> str:
+    """A value as the report prints it in `unit` (a `plotting.unit_label`).
+
+    Parameters
+    ----------
+    x : float
+        The value, in the model's unit (a share of GDP as a fraction).
+    unit : str
+        Its reader's unit: one of `SMALLEST_SHOWN` is shown to three significant figures
+        down to its smallest shown magnitude, and below that as a bound, never as a power of
+        ten; any other as `fmt`.
+
+    Returns
+    -------
+    str
+        E.g. for "fraction of GDP": 0.0439 -> "4.39%", 9.06e-39 -> "< 0.001%", 0 -> "0%";
+        for "USD billion per year": 2e-7 -> "< 0.001"; NaN -> "".
+    """
+    if unit not in SMALLEST_SHOWN:
+        return fmt(x)
+    factor, suffix, smallest = SMALLEST_SHOWN[unit]
+    if x is None or math.isnan(x):
+        return ""
+    shown = factor * float(x)
+    if 0 < abs(shown) < smallest:
+        return f"< {smallest:g}{suffix}" if shown > 0 else f"> -{smallest:g}{suffix}"
+    return f"{fmt(shown)}{suffix}"
+
+
 def _percent(x: float) -> str:
-    return f"{fmt(100 * x)}%"
+    """A share of GDP (a fraction) as a percent: `number` in "fraction of GDP"."""
+    return number(x, "fraction of GDP")
 
 
 def _factor(ratio: float) -> str:
@@ -114,7 +151,14 @@ def _key_unit(variable: str) -> str:
 
 
 def _key_value(variable: str, value: float) -> str:
-    return _percent(value) if variable == SHARE else fmt(value)
+    return number(value, plotting.unit_label(variable))
+
+
+def _not_converged(indices: pd.DataFrame) -> pd.Series:
+    """True for each of a sweep's indices that is not converged (`sdecon.sweeps.converged`)."""
+    if "converged" not in indices:
+        return pd.Series(False, index=indices.index)
+    return ~indices["converged"].fillna(True).astype(bool)
 
 
 def _key_numbers(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import parameter, plotting, seed004
 from ..model import PUBLIC_VARIABLES
-from .content import KEY_YEARS, _display_path, _key_numbers, _sha256
+from .content import KEY_YEARS, _display_path, _key_numbers, _not_converged, _sha256
 from ..calibration import Calibration
 from ..sweeps import SweepResult
 
@@ -105,7 +105,8 @@ def _calibration_blocks(calibration: Calibration) -> list[tuple[list[str], list[
 
 
 def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str], list[list]]]:
-    """The 'sensitivity' sheet: the percentile bands, the indices, the varied parameters, the sweep."""
+    """The 'sensitivity' sheet: the percentile bands, the indices (a `note` column saying which are
+    not converged), the varied parameters, the sweep."""
     manifest = sweep.manifest
     keys = ["name", "distribution", "low", "high"]
     keys += [k for item in manifest["vary"] for k in item if k not in keys]
@@ -113,10 +114,11 @@ def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str]
     vary = [[_cell(item.get(k)) for k in keys] for item in manifest["vary"]]
     facts = [["directory", _display_path(sweep.directory)], ["sha256 (its files)", sha256]]
     facts += [[key, _cell(manifest.get(key))] for key in
-              ("scenario", "method", "samples", "runs", "seed", "index_years", "default_set", "sdecon_version",
-               "model_hash") if key in manifest]
+              ("scenario", "method", "samples", "runs", "seed", "index_years", "default_set", "log_outputs",
+               "sdecon_version", "model_hash") if key in manifest]
+    indices = sweep.indices.assign(note=_not_converged(sweep.indices).map({True: plotting.NOT_CONVERGED, False: None}))
     return [(list(sweep.bands.columns), _frame_rows(sweep.bands)),
-            (list(sweep.indices.columns), _frame_rows(sweep.indices)),
+            (list(indices.columns), _frame_rows(indices)),
             (["parameter" if k == "name" else k for k in keys], vary),
             (["item", "value"], facts)]
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import model, parameter, plotting
 from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _display_path,
-                      _key_unit, _key_value, _percent, _slug, exact, fmt)
+                      _key_unit, _key_value, _not_converged, _percent, _slug, exact, fmt)
 from ..sweeps import SweepResult
 from .pdf import _text_width
 
@@ -44,7 +44,7 @@ def fan_figures(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: di
 def tornado_figures(sweep: SweepResult, first: int = 1, top: int = plotting.TORNADO_TOP) -> list[Figure]:
     """A tornado chart per key variable the sweep analysed: the parameters with the largest
     index in any index year, a bar a year, with 95% confidence half-widths."""
-    method, indices = sweep.manifest["method"], sweep.indices
+    method, indices, log = sweep.manifest["method"], sweep.indices, sweep.log_outputs
     shown = plotting.INDEX_SHOWN[method]
     analysed = list(dict.fromkeys(indices["variable"]))
     variables = [v for v in KEY_VARIABLES if v in analysed] or analysed[:1]
@@ -55,16 +55,75 @@ def tornado_figures(sweep: SweepResult, first: int = 1, top: int = plotting.TORN
     for number, variable in enumerate(variables, start=first):
         order = orders[variable]
         years = sorted(indices.loc[indices["variable"] == variable, "year"].unique())
-        caption = (f"Figure {number}. What drives {variable}: the {len(order)} of "
-                   f"{indices['parameter'].nunique()} varied parameters with the largest {shown.label} in any "
-                   f"of {', '.join(map(str, years))}, in {shown.unit or plotting.unit_label(variable)}, a bar a "
-                   "year; whiskers are 95% confidence half-widths." + (
+        caption = (f"Figure {number}. What drives {_of(variable, log)}: the {len(order)} of "
+                   f"{indices['parameter'].nunique()} varied parameters with the largest {shown.label}"
+                   f"{' ' + plotting.LOG_OUTPUTS if log else ''} in any of {', '.join(map(str, years))}, in "
+                   f"{plotting.index_unit(method, variable, log)}, a bar a year; whiskers are 95% confidence "
+                   f"half-widths{_hatched(indices[indices['variable'] == variable])}." + (
                        " Black ticks: the first-order index S1; the gap to ST is the share of variance from "
                        "interactions." if method == "sobol" else ""))
-        figures.append(Figure(f"tornado-{_slug(variable)}", f"Sensitivity of {variable}", caption,
-                              functools.partial(plotting.plot_tornado, indices, method, variable, top=top),
+        figures.append(Figure(f"tornado-{_slug(variable)}", f"Sensitivity of {_of(variable, log)}", caption,
+                              functools.partial(plotting.plot_tornado, indices, method, variable, top=top,
+                                                log_outputs=log),
                               label_width=max(width, 0.0)))
     return figures
+
+
+def _of(variable: str, log: bool) -> str:
+    return f"ln({variable})" if log else variable
+
+
+def _hatched(indices: pd.DataFrame) -> str:
+    count = int(_not_converged(indices).sum())
+    return f"; hatched: {plotting.NOT_CONVERGED} ({count} of {len(indices)} indices)" if count else ""
+
+
+def index_table(sweep: SweepResult, top: int = plotting.TORNADO_TOP) -> Table | None:
+    """The indices the tornado charts show, as numbers: for each key variable its `top`
+    parameters (largest first), the index and its 95% half-width a column an index year,
+    each index that is not converged shaded and named in a note column.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+    top : int
+        Parameters a variable.
+
+    Returns
+    -------
+    Table or None
+        None when the sweep has no index of a key variable.
+    """
+    method, indices, log = sweep.manifest["method"], sweep.indices, sweep.log_outputs
+    shown = plotting.INDEX_SHOWN[method]
+    years = sorted(indices["year"].unique())
+    rows, marked = [], set()
+    for variable in [v for v in KEY_VARIABLES if v in set(indices["variable"])]:
+        part = indices[indices["variable"] == variable].set_index(["parameter", "year"])
+        unsure = _not_converged(part)
+        for parameter in plotting.tornado_order(indices, method, variable, top=top):
+            row = [f"{_of(variable, log)} ({plotting.index_unit(method, variable, log)})", parameter]
+            late = []
+            for year in years:
+                if (parameter, year) not in part.index:
+                    row.append("")
+                    continue
+                value, conf = part.loc[(parameter, year), [shown.column, shown.conf]]
+                row.append(f"{fmt(value)} ± {fmt(conf)}" if pd.notna(value) else "no variance")
+                if unsure.loc[(parameter, year)]:
+                    marked.add((len(rows), len(row) - 1))
+                    late.append(str(year))
+            rows.append(row + [f"{plotting.NOT_CONVERGED} ({', '.join(late)})" if late else ""])
+    if not rows:
+        return None
+    caption = (f"{shown.label[0].upper()}{shown.label[1:]}{' ' + plotting.LOG_OUTPUTS if log else ''} with its "
+               "95% confidence half-width, by index year: the numbers of the tornado charts.")
+    if marked:
+        caption += (f" Shaded, with '{plotting.NOT_CONVERGED}' in the note: the index is not converged (a "
+                    "variance share outside [-0.05, 1.05] or a 95% interval wider than 0.1; for mu*, an interval "
+                    "wider than half of mu*); run the sweep again with more samples.")
+    return Table(["variable", "parameter", *map(str, years), "note"], rows, numeric=set(range(2, 2 + len(years))),
+                 marked=marked, group_first=True, caption=caption, size=7)
 
 
 def _vary_rows(manifest: dict) -> list[list[str]]:
@@ -104,9 +163,19 @@ def _sweep_summary(sweep: SweepResult) -> str:
     if not part.empty:
         index_year = min(part["year"].unique(), key=lambda y: (abs(y - year), y))
         top = part[part["year"] == index_year].sort_values(column, ascending=False).iloc[0]
-        text += (f"; the largest {column.replace('mu_star', 'mu*')} in {index_year} is that of "
+        text += (f"; the largest {column.replace('mu_star', 'mu*')}"
+                 f"{' ' + plotting.LOG_OUTPUTS if sweep.log_outputs else ''} in {index_year} is that of "
                  f"{top['parameter']} ({fmt(top[column])})")
-    return text + "."
+    return text + "." + _unsure_sentence(indices, "marked in Sensitivity")
+
+
+def _unsure_sentence(indices: pd.DataFrame, where: str) -> str:
+    """How many of the sweep's indices are not converged, as a sentence ('' when none)."""
+    count = int(_not_converged(indices).sum())
+    if not count:
+        return ""
+    return (f" {count:,} of {len(indices):,} sensitivity indices {'is' if count == 1 else 'are'} "
+            f"{plotting.NOT_CONVERGED} ({where}).")
 
 
 def _sensitivity_section(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
@@ -123,7 +192,10 @@ def _sensitivity_section(sweep: SweepResult, runs: dict[str, pd.DataFrame], effe
         f"{plotting.INDEX_SHOWN[method].method} (N = {manifest['samples']}, seed {manifest['seed']}), varying "
         f"{len(vary)} parameters ({chosen_how}, "
         "listed at the end) while every other parameter keeps the scenario's value. Written by sdecon "
-        f"{manifest.get('sdecon_version', '?')}; 'sdecon sweep' and docs/sweep.md say how."]
+        f"{manifest.get('sdecon_version', '?')}; 'sdecon sweep' and docs/sweep.md say how."
+        + (" Its sensitivity indices are on ln(output) (--log-outputs): of the natural log of each output, "
+           "so they apportion the variance of relative changes, which a few extreme runs do not dominate."
+           if sweep.log_outputs else "")]
     if manifest.get("model_hash") and manifest["model_hash"] != model.model_hash():
         blocks.append(f"Caution: the sweep ran another version of the model file (SHA-256 "
                       f"{str(manifest['model_hash'])[:12]}, this report's is {model.model_hash()[:12]}).")
@@ -164,8 +236,13 @@ def _sensitivity_section(sweep: SweepResult, runs: dict[str, pd.DataFrame], effe
                             "by RBD-FAST; with few runs it is noisy: read the whiskers.",
                       "lhs": "S1 is the share of the output's variance the parameter explains alone, estimated "
                              "by RBD-FAST; with few runs it is noisy: read the whiskers."}[method]
-        + " An output whose variance is dominated by a few extreme runs needs many samples (docs/sweep.md).")
+        + (" An output whose variance is dominated by a few extreme runs needs many samples (docs/sweep.md)."
+           if not sweep.log_outputs else f" Every index here is {plotting.LOG_OUTPUTS}.")
+        + _unsure_sentence(sweep.indices, "hatched in the charts, shaded in the table of indices"))
     blocks += tornados
+    table = index_table(sweep)
+    if table is not None:
+        blocks += [Heading("Sensitivity indices"), table]
     blocks.append(Heading("Range of outcomes"))
     blocks.append("Fan charts: for each public variable, the percentile bands over the runs in every year "
                   f"and the median. A variable whose bands span more than a factor of {plotting.LOG_SPAN:g} is drawn "

@@ -19,8 +19,10 @@ what a sweep that failed early leaves, empty folders, temporaries and the lock, 
     manifest.json          what the sweep is: scenario and its values, method, samples, runs,
                            seed, the distributions varied, the posterior the history-fitted
                            parameters are drawn from (path, SHA-256, parameters), batch size,
-                           index years, sdecon version, model hash. Written first; resume
-                           checks it.
+                           index years, sdecon version, model hash, `log_outputs` (indices on
+                           ln(output)). Written first; resume checks it (a resume may change
+                           `log_outputs` only: the runs do not depend on it, the indices are
+                           computed again).
     sweep.lock             empty; locked (flock) while a sweep writes the directory, so that
                            a second sweep is refused rather than mixed in.
     runs/batch-NNNNN.parquet
@@ -39,7 +41,8 @@ what a sweep that failed early leaves, empty folders, temporaries and the lock, 
                            `output` (VARIABLE@YEAR), `variable`, `year`, `unit`, `parameter`,
                            then by method: sobol `S1`, `S1_conf`, `ST`, `ST_conf`; morris
                            `mu_star`, `mu_star_conf`, `sigma`, `mu`; mc and lhs `S1`, `S1_conf`
-                           (RBD-FAST). Confidence intervals are 95% half-widths. Last,
+                           (RBD-FAST), of the output or, with `log_outputs`, of ln(output).
+                           Confidence intervals are 95% half-widths. Last,
                            `converged` (`converged`): False where an index is not to be
                            trusted; raise samples.
     figures/fan-<variable>.png   a fan chart per public variable
@@ -67,7 +70,7 @@ from .design import (BATCH_SIZE, DISTRIBUTIONS, HISTORY_TOLERANCE, INDEX_YEARS, 
                      posterior_picks, run_count, sample, shapes_history, transform, unit_sample)
 from .executors import DaskExecutor, LocalExecutor
 from .indices import (CONVERGED_WIDTH, MORRIS_LEVELS, RBD_HARMONICS, RBD_RESAMPLE_CAP, RBD_RESAMPLES, RESAMPLES,
-                      converged, indices, rbd_fast)
+                      converged, indices, log_values, rbd_fast)
 from .sketch import GAMMA, PERCENTILES, RELATIVE_ACCURACY, Sketch, _bands_frame
 from .storage import (_FORMAT, SweepResult, _batch_files, _digest, _write_batch, _write_summaries,
                       _writing, load_sweep)
@@ -78,7 +81,7 @@ __all__ = [
     "METHODS", "MORRIS_LEVELS", "PERCENTILES", "RBD_HARMONICS", "RBD_RESAMPLES", "RBD_RESAMPLE_CAP",
     "RELATIVE_ACCURACY", "RESAMPLES", "SWITCHES", "DaskExecutor", "HistoryWarning", "LocalExecutor",
     "Sketch", "SweepResult", "Uncertain", "box_uncertainty", "converged", "default_uncertainty",
-    "history_effect", "indices", "load_sweep", "parse_vary", "rbd_fast", "run_count", "sample",
+    "history_effect", "indices", "load_sweep", "log_values", "parse_vary", "rbd_fast", "run_count", "sample",
     "shapes_history", "sweep", "transform", "unit_sample",
 ]
 
@@ -86,7 +89,7 @@ __all__ = [
 def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sobol", samples: int = 1024,
           vary: Iterable[str | Uncertain] | None = None, seed: int = 0, years: Iterable[int] = INDEX_YEARS,
           batch_size: int = BATCH_SIZE, output: str | Path, resume: bool = False, figures: bool = True,
-          executor=None, progress: bool | None = None,
+          log_outputs: bool = False, executor=None, progress: bool | None = None,
           log: Callable[[str], None] | None = None, posterior=None) -> SweepResult:
     """Run `samples` of `method` over the uncertain parameters and write the sweep to `output`.
 
@@ -112,6 +115,12 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
         Finish the sweep in `output`, computing only the batches not on disk.
     figures : bool
         Draw the fan charts and the tornado.
+    log_outputs : bool
+        Compute the sensitivity indices of ln(output) rather than of each output (bands stay
+        in the outputs' units). For positive outputs spanning orders of magnitude, such as a
+        share of GDP, whose variance a few extreme runs would otherwise dominate. An output at
+        or below 0 in some run is refused. The runs do not depend on it: `resume` with
+        another `log_outputs` recomputes only the indices.
     executor : object with ``map(fn, iterable)``, optional
         Runs the batches: a `LocalExecutor` (default: one on every core, closed at the end),
         a `DaskExecutor`, or any pool whose map yields results (in any order).
@@ -135,7 +144,8 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     SdeconError
         One line naming the argument, before any work: a bad value, a design that needs more
         memory than the machine has available, an output directory that is not empty (or,
-        with `resume`, holds another sweep) or that another sweep is writing.
+        with `resume`, holds another sweep) or that another sweep is writing. After the runs:
+        with `log_outputs`, an output at or below 0 (the runs are kept).
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -145,6 +155,9 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
     drawn = _posterior(posterior, uncertain)
     _check_design(method, samples, seed)
     batch_size = _positive(batch_size, "batch_size")
+    if not isinstance(log_outputs, (bool, np.bool_)):
+        raise SdeconError(f"log_outputs {log_outputs!r} is not a bool; expected True (indices on ln(output)) "
+                          "or False (on the outputs)", argument="log_outputs")
     index_years = _index_years(list(years))
     _check_memory(method, len(uncertain), samples, len(PUBLIC_VARIABLES) * len(index_years))
     if executor is not None and not callable(getattr(executor, "map", None)):
@@ -164,7 +177,7 @@ def sweep(scenario: str | scenarios.Scenario = "baseline", *, method: str = "sob
         "posterior": drawn[1] if drawn else None,
         "batch_size": batch_size, "batches": batches, "index_years": list(index_years),
         "variables": list(PUBLIC_VARIABLES), "years": _saved_years(), "percentiles": list(PERCENTILES),
-        "relative_accuracy": RELATIVE_ACCURACY,
+        "relative_accuracy": RELATIVE_ACCURACY, "log_outputs": bool(log_outputs),
     }
     digest = _digest(manifest)
     owned = executor is None
@@ -301,7 +314,8 @@ def _summaries(directory: Path, manifest: dict, uncertain: Sequence[Uncertain], 
         parts = [pd.read_parquet(f, columns=chosen) for f in files]
         ys = {output: np.concatenate([part[output].to_numpy() for part in parts]) for output in chosen}
         del parts
-        frames.append(indices(manifest["method"], names, unit, ys, manifest["seed"]))
+        frames.append(indices(manifest["method"], names, unit, ys, manifest["seed"],
+                              log_outputs=manifest.get("log_outputs", False)))
     table = pd.concat(frames, ignore_index=True)
     variable = [output.rsplit("@", 1)[0] for output in table["output"]]
     year = [int(output.rsplit("@", 1)[1]) for output in table["output"]]

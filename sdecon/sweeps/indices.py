@@ -49,19 +49,75 @@ def converged(method: str, table: pd.DataFrame) -> pd.Series:
     return share("S1")
 
 
+def log_values(output: str, y: np.ndarray) -> np.ndarray:
+    """ln of an output's values (a value a run), for indices on ln(output).
+
+    Parameters
+    ----------
+    output : str
+        The output's name, for the error.
+    y : ndarray
+        Its values; NaN (a run that gave none) stays NaN.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    SdeconError
+        When a value is zero or negative, naming the output, the value and its run.
+    """
+    y = np.asarray(y, dtype=float)
+    bad = np.flatnonzero(y <= 0)
+    if bad.size:
+        raise SdeconError(f"log_outputs: output {output!r} is {y[bad[0]]:.4g} in run {bad[0]} "
+                          f"({bad.size:,} runs at or below 0); expected positive values, whose ln is defined; "
+                          "allowed: indices on the raw outputs, without log_outputs (a sweep keeps its runs: "
+                          "resume it without)",
+                          argument="log_outputs")
+    return np.log(y)
+
+
 def indices(method: str, names: Sequence[str], unit: np.ndarray,
-            outputs: Mapping[str, np.ndarray], seed: int = 0) -> pd.DataFrame:
+            outputs: Mapping[str, np.ndarray], seed: int = 0, log_outputs: bool = False) -> pd.DataFrame:
     """Sensitivity indices of each output to each parameter, with SALib.
 
-    `unit` is the design from `unit_sample`, `outputs` one array (a value a run) per output.
-    sobol: SALib.analyze.sobol (S1, ST and their 95% confidence half-widths from 100
-    bootstrap resamples); morris: SALib.analyze.morris (mu*, its confidence, sigma, mu;
-    elementary effects per unit of each parameter's quantile, so in the output's unit);
-    mc and lhs: RBD-FAST first-order indices (`rbd_fast`). An output that does not vary
-    has NaN Sobol and RBD-FAST indices.
+    Parameters
+    ----------
+    method : {"mc", "lhs", "sobol", "morris"}
+        sobol: SALib.analyze.sobol (S1, ST and their 95% confidence half-widths from 100
+        bootstrap resamples); morris: SALib.analyze.morris (mu*, its confidence, sigma, mu;
+        elementary effects per unit of each parameter's quantile, so in the output's unit);
+        mc and lhs: RBD-FAST first-order indices (`rbd_fast`).
+    names : sequence of str
+        The parameters, a column of `unit` each.
+    unit : ndarray
+        The design from `unit_sample`.
+    outputs : mapping of str to ndarray
+        One array (a value a run) per output.
+    seed : int
+        Seed of the bootstrap resamples.
+    log_outputs : bool
+        Indices of ln(output) rather than of the output (`log_values`): for positive outputs
+        spanning orders of magnitude, whose variance the few largest runs would dominate;
+        morris's effects are then changes of ln(output).
+
+    Returns
+    -------
+    DataFrame
+        `output`, `parameter`, the method's index columns, then `converged` (`converged`).
+        An output that does not vary has NaN Sobol and RBD-FAST indices.
+
+    Raises
+    ------
+    SdeconError
+        An output with the wrong number of values; with `log_outputs`, one at or below 0.
     """
     problem = _problem(names)
     columns = _INDEX_COLUMNS[method]
+    if log_outputs:
+        outputs = {output: log_values(output, y) for output, y in outputs.items()}
     frames = []
     if method in ("mc", "lhs"):
         ys = np.column_stack([np.asarray(y, dtype=float) for y in outputs.values()])

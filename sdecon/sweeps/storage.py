@@ -23,6 +23,10 @@ _FORMAT = 1                          # version of the directory layout
 _LOCK = "sweep.lock"                 # flock-ed while a sweep writes the directory
 _FOLDERS = ("runs", "sketches", "figures")
 HEADLINE = "Compute Spending Share of GDP"  # the variable of the tornado figure
+#: Settings of the indices only: the runs do not depend on them, so they are left out of the
+#: digest the batch files carry, and a resume may change them (the indices are computed again).
+_INDEX_SETTINGS = {"log_outputs": False}   # each with the value a manifest without it means
+_INDEX_FILES = ("indices.parquet", "indices.csv", "figures/tornado.png")  # what they change
 # output.write_all's temporary files: ".NAME.XXXXXXXX.SUFFIX" (mkstemp's 8 random characters)
 
 
@@ -41,6 +45,8 @@ class SweepResult:
         Batches computed by this call, and found on disk (resume).
     timings : dict
         Seconds spent by step, for the call that computed the sweep.
+    log_outputs : bool
+        The indices are of ln(output) (manifest key `log_outputs`), not of the outputs.
     """
     directory: Path
     manifest: dict
@@ -59,6 +65,10 @@ class SweepResult:
         return frame.sort_values("run", ignore_index=True)
 
     @property
+    def log_outputs(self) -> bool:
+        return bool(_index_settings(self.manifest)["log_outputs"])
+
+    @property
     def figures(self) -> list[Path]:
         return sorted((self.directory / "figures").glob("*.png"))
 
@@ -68,19 +78,29 @@ def _batch_files(directory: Path, kind: str, batches: int) -> list[Path]:
 
 
 def _digest(manifest: dict) -> str:
-    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    """What the runs depend on: the manifest without `_INDEX_SETTINGS`."""
+    return hashlib.sha256(json.dumps(_runs_settings(manifest), sort_keys=True).encode()).hexdigest()
 
 
-def _check_directory(directory: Path, manifest: dict, resume: bool) -> bool:
-    """Refuse an output directory this sweep may not write; True when it holds this sweep
-    already. What a sweep leaves when it fails before its manifest (the lock, empty
-    folders, temporaries: a full disk does) counts as nothing."""
+def _runs_settings(manifest: dict) -> dict:
+    return {k: v for k, v in manifest.items() if k not in _INDEX_SETTINGS}
+
+
+def _index_settings(manifest: dict) -> dict:
+    return {k: manifest.get(k, default) for k, default in _INDEX_SETTINGS.items()}
+
+
+def _check_directory(directory: Path, manifest: dict, resume: bool) -> dict | None:
+    """Refuse an output directory this sweep may not write; its manifest when it holds this
+    sweep already (the same but for `_INDEX_SETTINGS`), else None. What a sweep leaves when it
+    fails before its manifest (the lock, empty folders, temporaries: a full disk does) counts
+    as nothing."""
     if directory.exists() and not directory.is_dir():
         raise SdeconError(f"output {str(directory)!r} is a file; expected a directory", argument="output")
     path = directory / _MANIFEST
     if not path.is_file():
         if not directory.is_dir() or all(_is_scaffolding(p) for p in directory.iterdir()):
-            return False
+            return None
         if resume:
             raise SdeconError(f"resume: {str(directory)!r} is not empty and holds no sweep "
                               f"({_MANIFEST} is missing); expected a directory of an earlier sweep",
@@ -94,21 +114,24 @@ def _check_directory(directory: Path, manifest: dict, resume: bool) -> bool:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise SdeconError(f"resume: cannot read {str(path)!r}: {error}", argument="resume") from None
-    if found != manifest:
-        keys = [k for k in manifest if found.get(k) != manifest[k]] + \
-               [k for k in found if k not in manifest]
+    runs, here = _runs_settings(found), _runs_settings(manifest)
+    if runs != here:
+        keys = [k for k in here if runs.get(k) != here[k]] + [k for k in runs if k not in here]
         key = keys[0]
         raise SdeconError(f"resume: {str(directory)!r} holds a different sweep ({key}: "
                           f"{_short(found.get(key))} there, {_short(manifest.get(key))} here); "
                           "expected the same settings, or another output", argument="resume")
-    return True
+    return found
 
 
 @contextmanager
 def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iterator[set[int] | None]:
     """The output directory held for this sweep: checked, locked until the sweep ends (two
     sweeps writing one directory would mix their batches), cleared of temporaries, its
-    manifest written. Yields the batches on disk already, or None for a new sweep."""
+    manifest written. Yields the batches on disk already, or None for a new sweep. A resume
+    that changes an index setting (`_INDEX_SETTINGS`) first removes the indices, then writes
+    its manifest: a sweep cut short meanwhile reads as unfinished, never as indices of the
+    other setting."""
     from ..output import write_all
     _check_directory(directory, manifest, resume)  # before writing anything
     try:
@@ -123,19 +146,21 @@ def _writing(directory: Path, manifest: dict, digest: str, resume: bool) -> Iter
             raise SdeconError(f"output {str(directory)!r} is being written by another sweep (it holds "
                               f"{_LOCK}); wait for that one to end, or choose another output",
                               argument="output") from None
-        resuming = _check_directory(directory, manifest, resume)  # the other may have written meanwhile
+        found = _check_directory(directory, manifest, resume)  # the other may have written meanwhile
         _remove_temporaries(directory)
         try:
             for folder in ("runs", "sketches"):
                 (directory / folder).mkdir(exist_ok=True)
         except OSError as error:
             raise _cannot_write(directory, error) from None
-        if resuming:
-            yield _finished_batches(directory, manifest["batches"], digest)
-        else:
+        done = None if found is None else _finished_batches(directory, manifest["batches"], digest)
+        if found is not None and _index_settings(found) != _index_settings(manifest):
+            for name in _INDEX_FILES:
+                (directory / name).unlink(missing_ok=True)
+        if found != manifest:
             text = json.dumps(manifest, indent=2) + "\n"
             write_all([(directory / _MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))])
-            yield None
+        yield done
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)  # also for the workers forked meanwhile, which share it
         os.close(lock)
@@ -239,7 +264,8 @@ def _write_summaries(directory: Path, manifest: dict, bands: pd.DataFrame, index
             for variable in manifest["variables"]:
                 drawn.append(plotting.plot_fan(bands, variable).figure)
                 outputs.append((directory / "figures" / f"fan-{_slug(variable)}.png", _png_writer(drawn[-1])))
-            drawn.append(plotting.plot_tornado(index_table, manifest["method"], HEADLINE).figure)
+            drawn.append(plotting.plot_tornado(index_table, manifest["method"], HEADLINE,
+                                               log_outputs=_index_settings(manifest)["log_outputs"]).figure)
             outputs.append((directory / "figures" / "tornado.png", _png_writer(drawn[-1])))
             for figure in drawn:
                 figure.suptitle(title, fontsize=9)
