@@ -1,6 +1,7 @@
-"""Time the posterior of the default parameter set (8 parameters; each series' noise integrated out) on this machine.
+"""Time the posterior of the default parameter set (8 parameters, each series' noise
+integrated out) on this machine.
 
-    python benchmarks/posterior.py [--steps 2000] [--walkers 36] [--seed 0]
+    python benchmarks/posterior.py [--steps 8000] [--walkers 32] [--seed 0] [--until 2024]
 
 Prints the wall time, the steps and model runs, the effective sample size of the worst-mixed
 parameter and the effective samples a minute. The issue's goal: under 15 minutes on a
@@ -16,16 +17,17 @@ from sdecon.posteriors import PosteriorWarning, posterior
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--walkers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--until", type=int, default=2024)
     args = parser.parse_args()
     started = time.perf_counter()
     engine.program().prepare()
     compiled = time.perf_counter() - started
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PosteriorWarning)
-        result = posterior(steps=args.steps, walkers=args.walkers, seed=args.seed, progress=False)
+        result = posterior(steps=args.steps, walkers=args.walkers, seed=args.seed, until=args.until, progress=False)
     total = time.perf_counter() - started
     d = result.diagnostics
     ess = min(d["ess"].values())

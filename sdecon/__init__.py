@@ -15,7 +15,7 @@ reports on it.
     sdecon.sweep("baseline", method="sobol", samples=256, output="sweeps/s1")  # load_sweep() reads it back
     sdecon.write_report(["baseline", "jevons"], "reports/mine")
     sdecon.discover("sweeps/s1", "Compute Spending Share of GDP@2040 > 0.05")  # PRIM's box, CART's rules
-    post = sdecon.posterior(steps=2000)                     # emcee draws; .save(), load_posterior()
+    post = sdecon.posterior()                               # emcee draws; .save(), load_posterior()
     sdecon.forecast("baseline").coverage()                  # bands from the shipped posterior, checked on history
     sdecon.parameter_table()                                # unit, default, bounds, source
 

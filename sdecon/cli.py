@@ -560,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     sampling.add_argument("--params", nargs="+", metavar='"NAME"',
                           help="parameters to sample (default: sdecon.fit.DEFAULT_PARAMETERS)")
     sampling.add_argument("--walkers", type=int, help="walkers (default 4 x parameters, at least 8)")
-    sampling.add_argument("--steps", type=_whole, default=2000, help="steps a walker (default 2000)")
+    sampling.add_argument("--steps", type=_whole, default=8000, help="steps a walker (default 8000: about 5 minutes)")
     sampling.add_argument("--burn", type=_whole, help="steps discarded (default a quarter)")
     sampling.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sampling.add_argument("--output", required=True, metavar="FILE.json", help="write the posterior")

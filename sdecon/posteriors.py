@@ -1,6 +1,6 @@
 """The posterior of the history-fitted parameters, sampled with emcee.
 
-    post = sdecon.posterior("baseline", steps=2000)      # a Posterior
+    post = sdecon.posterior("baseline", steps=8000)      # a Posterior
     post.summary()                                       # median, 5%, 95%, ESS per parameter
     post.save("posterior.json"); sdecon.load_posterior("posterior.json") == post
     sdecon.run("baseline", post.median())
@@ -489,7 +489,7 @@ def _start(chosen, names, until, seed, observations_table):
 
 def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2024,
               params: list[str] | tuple[str, ...] | None = None, walkers: int | None = None,
-              steps: int = 2000, burn: int | None = None, seed: int = 0, progress: bool | None = None,
+              steps: int = 8000, burn: int | None = None, seed: int = 0, progress: bool | None = None,
               observations_table: pd.DataFrame | None = None, start: dict[str, float] | None = None
               ) -> Posterior:
     """Sample the posterior of the fitted parameters given the historical data through `until`.

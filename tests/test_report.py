@@ -27,7 +27,7 @@ import pytest
 
 import sdecon
 import sdecon.calibration
-import sdecon
+import sdecon.forecasts
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
 from sdecon.report import content, excel, figures, sections, sensitivity, write_report
@@ -625,8 +625,10 @@ def test_sdecon_report_on_the_command_line(tmp_path, capsys):
 # report checks them all); the new sections are built in full.
 
 CALIBRATION = sdecon.calibration.BASELINE
+POSTERIOR = sdecon.forecasts.SHIPPED_POSTERIOR
 FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "scenarios", "comparison", "seed004")},
                "history": "Model against history", "sensitivity": "Sensitivity",
+               "forecast": "Forecast given the history",
                **{k: v for k, v in SECTION_TITLES.items() if k in ("assumptions", "data", "manifest")}}
 
 
@@ -656,7 +658,7 @@ def full(tmp_path_factory, sweep_dir, uncalibrated):
         every = sections.comparison_figures
         patch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
         assert cli.main(["report", "--scenarios", f"baseline,{uncalibrated}", "--calibration", str(CALIBRATION),
-                         "--sweep", str(sweep_dir), "--output", str(out)]) == 0
+                         "--sweep", str(sweep_dir), "--posterior", str(POSTERIOR), "--output", str(out)]) == 0
     return out
 
 
@@ -695,7 +697,7 @@ def test_full_report_sections_in_the_html(full, fit):
         assert html.escape(name) in history
     assert "not identified" in history and fit["unidentified"]
     assert "Errors by series" in history and "data through" in history
-    sensitivity = page[page.index('<section id="sensitivity">'):page.index('<section id="assumptions">')]
+    sensitivity = page[page.index('<section id="sensitivity">'):page.index('<section id="forecast">')]
     assert "64 runs of scenario baseline by Monte Carlo" in sensitivity and "seed 1" in sensitivity
     assert "Varied parameters" in sensitivity and "What drives the outcomes" in sensitivity
     summary = page[:page.index('<section id="scenarios">')]
@@ -707,6 +709,24 @@ def test_full_report_sections_in_the_html(full, fit):
     assert not [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
     assert not {"script", "iframe", "object", "embed", "img"} & set(found.tags)
     assert found.tags.count("svg") == len(list((full / "figures").glob("*.svg")))
+
+
+def test_full_report_forecast_is_the_posteriors(full, full_manifest):
+    page = (full / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="forecast">'):page.index('<section id="assumptions">')]
+    post = sdecon.load_posterior(POSTERIOR)
+    assert f"{len(post.names)} history-fitted parameters from their posterior given the data through 2024" in section
+    assert "The bands against the data" in section and "noise: world_gdp_nominal" in section
+    assert full_manifest["posterior"] == {"path": "sdecon/calibrations/baseline-2024-posterior.json",
+                                          "sha256": post.fingerprint()}
+    sheet = pd.read_excel(full / "results.xlsx", sheet_name="forecast", engine="openpyxl")
+    expected = sdecon.forecast("baseline", POSTERIOR).bands
+    got = sheet[sheet["scenario"] == "baseline"].drop(columns="scenario").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+    assert set(sheet["scenario"]) == {"baseline", "plain"}
+    assert len(list((full / "figures").glob("forecast-*.svg"))) == 4
+    summary = page[:page.index('<section id="scenarios">')]
+    assert "Given the history (the posterior of the fitted parameters)" in summary
 
 
 def test_full_report_pdf_sections_each_start_a_page(full, full_manifest):
