@@ -340,11 +340,12 @@ def _posterior(args) -> None:
 
     from . import plotting
     from .output import check_writable, write_all
-    from .posteriors import PosteriorWarning, plot_marginals, posterior
+    from .posteriors import PosteriorWarning, posterior
 
     check_writable(args.output, (".json",))  # before sampling, so a bad path costs nothing
-    if args.figure:
-        check_writable(args.figure, plotting.FIGURE_FORMATS)
+    for path in (args.figure, args.trace):
+        if path:
+            check_writable(path, plotting.FIGURE_FORMATS)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PosteriorWarning)
         result = posterior(args.scenario, until=args.until, params=args.params, walkers=args.walkers,
@@ -354,15 +355,14 @@ def _posterior(args) -> None:
             print(f"sdecon: warning: {warning.message}", file=sys.stderr)
     print(result.report())
     outputs = [(args.output, result.writer(args.output))]
-    figure = plot_marginals(result) if args.figure else None
+    figures = [(path, draw(result)) for path, draw in ((args.figure, plotting.plot_corner),
+                                                       (args.trace, plotting.plot_trace)) if path]
     try:
-        if figure is not None:
-            outputs.append((args.figure, plotting.figure_writer(figure, args.figure)))
-        write_all(outputs)
+        write_all(outputs + [(path, plotting.figure_writer(figure, path)) for path, figure in figures])
     finally:
-        if figure is not None:
+        for _, figure in figures:
             plotting.plt.close(figure)
-    for path, _ in outputs:
+    for path in [args.output] + [path for path, _ in figures]:
         print(f"wrote {path}", file=sys.stderr)
 
 
@@ -564,7 +564,8 @@ def build_parser() -> argparse.ArgumentParser:
     sampling.add_argument("--burn", type=_whole, help="steps discarded (default a quarter)")
     sampling.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sampling.add_argument("--output", required=True, metavar="FILE.json", help="write the posterior")
-    sampling.add_argument("--figure", help="write the marginals to FILE (.png, .svg or .pdf)")
+    sampling.add_argument("--figure", help="write the corner plot to FILE (.png, .svg or .pdf)")
+    sampling.add_argument("--trace", help="write the walkers' trace to FILE (.png, .svg or .pdf)")
     sampling.set_defaults(handler=_posterior)
     return parser
 

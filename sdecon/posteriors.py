@@ -601,37 +601,3 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
     return Posterior(samples=pd.DataFrame(_digits(values), columns=names), log_probability=_digits(log_prob),
                      noise=target.noise(chain.T, seed).apply(_digits), diagnostics=diagnostics, scenario=chosen.name,
                      until=until, seed=seed, fixed=dict(target.problem.base))
-
-
-# --- charts -----------------------------------------------------------------------------
-
-def plot_marginals(post: Posterior, fig=None):
-    """A histogram of each parameter's draws, its median and 90% interval marked.
-
-    Parameters
-    ----------
-    post : Posterior
-        The samples.
-    fig : matplotlib Figure, optional
-        The figure to draw in (default a new one).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    import matplotlib.pyplot as plt
-
-    names = post.names
-    columns = min(3, len(names))
-    rows = math.ceil(len(names) / columns)
-    fig = fig or plt.figure(figsize=(4 * columns, 2.8 * rows))
-    for i, name in enumerate(names):
-        ax = fig.add_subplot(rows, columns, i + 1)
-        values = post.samples[name]
-        ax.hist(values, bins=40, color="tab:blue", alpha=0.7)
-        for q, style in ((0.05, ":"), (0.5, "-"), (0.95, ":")):
-            ax.axvline(values.quantile(q), color="k", linestyle=style, linewidth=1)
-        ax.set_title(name, fontsize=8)
-        ax.set_yticks([])
-    fig.tight_layout()
-    return fig

@@ -163,12 +163,30 @@ def test_run_posterior_runs_at_the_median(recovery, tmp_path, capsys):
 def test_the_cli_samples_writes_and_prints_the_summary(tmp_path, capsys):
     path = tmp_path / "p.json"
     assert cli.main(["posterior", "--params", "Cloud Shift Rate", "--walkers", "4", "--steps", "20",
-                     "--output", str(path), "--figure", str(tmp_path / "p.png")]) == 0
+                     "--output", str(path), "--figure", str(tmp_path / "p.png"),
+                     "--trace", str(tmp_path / "t.svg")]) == 0
     captured = capsys.readouterr()
     assert "Cloud Shift Rate" in captured.out and "acceptance" in captured.out
     assert "warning" in captured.err  # 20 steps cannot be 50 autocorrelation times
     assert isinstance(load_posterior(path), Posterior)
     assert (tmp_path / "p.png").stat().st_size > 0
+    assert (tmp_path / "t.svg").stat().st_size > 0
+
+
+def test_corner_and_trace_draw_every_parameter_and_walker(recovery):
+    from sdecon import plotting
+    result = recovery[0]
+    corner = plotting.plot_corner(result)
+    shown = [ax for ax in corner.axes if ax.get_visible()]
+    assert len(shown) == 3  # two histograms and one pair
+    labels = [ax.get_xlabel() for ax in shown if ax.get_xlabel()]
+    assert labels == [("log10 " if sdecon.parameters()[n].log_scale else "") + n for n in TRUTH]
+    trace = plotting.plot_trace(result)
+    assert [ax.get_ylabel() for ax in trace.axes] == list(TRUTH)
+    assert all(len(ax.lines) == WALKERS for ax in trace.axes)
+    assert trace.get_suptitle().startswith(f"Trace of {WALKERS} walkers")
+    plotting.plt.close(corner)
+    plotting.plt.close(trace)
 
 
 # --- the posterior in sweeps --------------------------------------------------------------
