@@ -85,25 +85,19 @@ class Forecast:
 
     def report(self, years=(2024, 2030, 2040, 2050)) -> str:
         """The median and 90% band of the key variables in a few years, and the coverage, as text."""
-        from .report.content import _key_unit, _key_value
+        from .report.content import KEY_VARIABLES, _key_unit, _key_value
 
-        def shown(variable, value):
-            unit = _key_unit(variable)
-            return _key_value(variable, value) + (unit[1:] if unit.startswith("%") else " " + unit)
-
+        table = {}
+        for variable in KEY_VARIABLES:
+            rows = self.bands[self.bands["variable"] == variable].set_index("year")
+            table[f"{variable} ({_key_unit(variable)})"] = {
+                str(y): f"{_key_value(variable, rows.at[y, 'p50'])} ({_key_value(variable, rows.at[y, 'p5'])}"
+                        f" to {_key_value(variable, rows.at[y, 'p95'])})" for y in years if y in rows.index}
         lines = [f"Forecast of scenario {self.scenario!r}: {self.samples} draws from the posterior given data "
-                 f"through {self.posterior.get('until')} ({self.posterior.get('path') or 'in memory'})", ""]
-        for variable in ("Compute Spending Share of GDP", "Compute Spending", "Datacenter Capex",
-                         "Price of AI Compute"):
-            rows = self.bands[(self.bands["variable"] == variable) & self.bands["year"].isin(years)]
-            cells = [f"{int(r.year)}: {shown(variable, r.p50)} "
-                     f"({shown(variable, r.p5)} to {shown(variable, r.p95)})"
-                     for r in rows.itertuples()]
-            lines.append(f"{variable}, median (90% band)")
-            lines.append("  " + "   ".join(cells))
-        share = self.coverage()
-        lines += ["", "Data the posterior saw, inside the predictive intervals:",
-                  share.to_string(float_format=lambda x: f"{x:.0%}")]
+                 f"through {self.posterior.get('until')} ({self.posterior.get('path') or 'in memory'})", "",
+                 "Median (90% band):", pd.DataFrame(table).T.to_string(), "",
+                 "Data the posterior saw, inside the predictive intervals:",
+                 self.coverage().to_string(float_format=lambda x: f"{x:.0%}")]
         return "\n".join(lines)
 
     def _meta(self) -> dict:

@@ -119,6 +119,6 @@ def test_the_command_line_prints_the_bands_and_writes_them(tmp_path, capsys):
     assert cli.main(["forecast", "--samples", "40", "--output", str(tmp_path / "fc"),
                      "--figure", str(tmp_path / "fc.png")]) == 0
     out = capsys.readouterr().out
-    assert "Compute Spending Share of GDP, median (90% band)" in out and "inside_90" in out
+    assert "Median (90% band):" in out and "Compute Spending Share of GDP (% of GDP)" in out and "inside_90" in out
     assert load_forecast(tmp_path / "fc").samples == 40
     assert (tmp_path / "fc.png").stat().st_size > 10_000
