@@ -2,7 +2,9 @@ import pytest
 
 import sdecon
 
+import shipped
+
 
 @pytest.fixture(scope="session")
 def baseline():
-    return sdecon.run("baseline")
+    return shipped.run("baseline")

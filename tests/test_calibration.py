@@ -10,6 +10,8 @@ import pytest
 import sdecon
 from sdecon import calibration, cli, data, fit, observations
 
+import shipped
+
 TRUTH = {  # values away from the defaults, each one the data speak to
     "AI Share of Addressable Spending at Base Year": 0.03,
     "Conventional Datacenter Capex Share of GDP": 0.0015,
@@ -78,7 +80,7 @@ def test_the_baseline_scenario_uses_the_committed_calibration_fitted_to_2024():
 
 
 def test_committed_calibration_reproduces_capex_and_nvidia_revenue_within_30_percent_every_year():
-    run = sdecon.run("baseline")
+    run = shipped.run("baseline")
     misses = []
     for series in ("hyperscaler_capex_big4_calendar_year", "global_datacenter_capex_delloro",
                    "nvidia_datacenter_revenue_fiscal_year"):
@@ -95,7 +97,7 @@ def test_committed_calibration_grows_frontier_training_cost_within_epochs_interv
     # Epoch AI: amortized frontier training cost grew 2.4x a year since 2016 (95% CI 2.0-3.1).
     trend = data.load("trend_growth_amortized_frontier_training_cost")
     assert trend["value"].iloc[0] == 2.4
-    run = sdecon.run("baseline")
+    run = shipped.run("baseline")
     years = np.arange(2016, 2025)
     slope = np.polyfit(years, np.log(run.loc[years, "Frontier Training Run Cost"]), 1)[0]
     assert 2.0 <= math.exp(slope) <= 3.1

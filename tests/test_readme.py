@@ -1,5 +1,4 @@
 """The README's Quickstart is what CI runs."""
-import functools
 import re
 from pathlib import Path
 
@@ -25,11 +24,10 @@ def test_ci_runs_the_quickstart_commands_verbatim():
         assert command in ci
 
 
-@functools.lru_cache
 def _run(name):
-    import sdecon
+    import shipped
 
-    return sdecon.run(name)
+    return shipped.run(name)
 
 
 def _scenario_rows():

@@ -8,6 +8,8 @@ import pytest
 import sdecon
 from sdecon import SdeconError
 
+import shipped
+
 FUTURE_SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock", "infrastructure-limits"]
 
 
@@ -24,7 +26,7 @@ def test_every_scenario_the_design_brief_lists_ships():
 
 
 def test_future_scenarios_share_the_history_and_then_diverge():
-    runs = {name: sdecon.run(name) for name in FUTURE_SCENARIOS}
+    runs = {name: shipped.run(name) for name in FUTURE_SCENARIOS}
     for name, run in runs.items():
         public = list(sdecon.PUBLIC_VARIABLES)
         pd.testing.assert_frame_equal(run.loc[:2024, public], runs["baseline"].loc[:2024, public], rtol=1e-12)
@@ -33,8 +35,8 @@ def test_future_scenarios_share_the_history_and_then_diverge():
 
 
 def test_jevons_spends_many_times_more_than_saturation():
-    jevons = sdecon.run("jevons")["Compute Spending Share of GDP"]
-    saturation = sdecon.run("saturation")["Compute Spending Share of GDP"]
+    jevons = shipped.run("jevons")["Compute Spending Share of GDP"]
+    saturation = shipped.run("saturation")["Compute Spending Share of GDP"]
     assert (jevons.loc[2030:2040] > 10 * saturation.loc[2030:2040]).all()
     assert (jevons.loc[2026:] > saturation.loc[2026:]).all()
     # Saturation falls as AI gets cheaper, like computing after 2000 (seed 002), until
@@ -43,8 +45,8 @@ def test_jevons_spends_many_times_more_than_saturation():
 
 
 def test_efficiency_shock_makes_capex_fall_after_the_shock():
-    shock = sdecon.run("efficiency-shock")
-    baseline = sdecon.run("baseline")
+    shock = shipped.run("efficiency-shock")
+    baseline = shipped.run("baseline")
     year = int(sdecon.load_scenario("efficiency-shock").values["Efficiency Shock Year"])
     capex = shock["Datacenter Capex"]
     # The shock lands at the start of its year: that year's capex has already collapsed,
@@ -69,7 +71,7 @@ def test_infrastructure_limits_never_let_capex_grow_faster_than_the_bound():
     assert (steps["AI Datacenter Capex"].to_numpy() <= ceiling * (1 + 1e-9)).all()
     assert (steps["Buildout Capacity"].to_numpy() <= ceiling * (1 + 1e-9)).all()
     # ... and the bound binds: the baseline grows faster.
-    baseline = sdecon.run("baseline")["Datacenter Capex"].loc[2025:2030]
+    baseline = shipped.run("baseline")["Datacenter Capex"].loc[2025:2030]
     limited = sdecon.run(scenario)["Datacenter Capex"].loc[2025:2030]
     assert limited.iloc[-1] < baseline.iloc[-1]
     assert (steps["AI Datacenter Capex"].iloc[-1] / steps["AI Datacenter Capex"].iloc[0]) <= math.exp(25 * bound)

@@ -7,6 +7,8 @@ import pytest
 import sdecon
 from sdecon import seed004
 
+import shipped
+
 QUANTITIES = ["Hardware Efficiency Multiplier", "Software Efficiency Multiplier",
               "Combined Efficiency Multiplier", "Training Cost per Billion Tokens"]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "seed004.md"
@@ -16,19 +18,19 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "seed004.md"
 def test_model_follows_the_method_every_year_to_2030(scenario):
     # Log-space stocks make Euler exact for constant rates and the events are one-step
     # jumps, so only rounding separates the model from the closed form.
-    modelled = sdecon.run(scenario).loc[2025:2030, QUANTITIES]
+    modelled = shipped.run(scenario).loc[2025:2030, QUANTITIES]
     expected = seed004.method(scenario)
     np.testing.assert_allclose(modelled.to_numpy(), expected.to_numpy(), rtol=1e-9)
 
 
 def test_base_scenario_2026_matches_the_essays_check_values():
-    row = sdecon.run("seed004-base").loc[2026]
+    row = shipped.run("seed004-base").loc[2026]
     assert row["Combined Efficiency Multiplier"] == pytest.approx(2.73, rel=0.005)
     assert row["Training Cost per Billion Tokens"] == pytest.approx(138.5, rel=0.005)
 
 
 def test_theoretical_scenario_follows_the_doubling_times():
-    run = sdecon.run("seed004-theoretical").loc[2025:2030]
+    run = shipped.run("seed004-theoretical").loc[2025:2030]
     t = run.index.to_numpy() - 2025
     np.testing.assert_allclose(run["Hardware Efficiency Multiplier"], 2 ** (t / 2.5), rtol=1e-9)
     np.testing.assert_allclose(run["Software Efficiency Multiplier"], 2 ** (t / 0.67), rtol=1e-9)

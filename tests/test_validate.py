@@ -12,6 +12,8 @@ from sdecon.errors import SdeconError
 from sdecon.calibration import load_calibration
 from sdecon import validate
 
+import shipped
+
 
 def main(argv):
     return cli.main(["validate", *argv])
@@ -155,7 +157,7 @@ def test_units_are_matched_by_meaning_and_nvidia_quarters_by_pattern(tmp_path):
     assert table.loc["capex_big4_total_calendar_year", "observed"] == 416
     quarter = table.loc["nvidia_datacenter_revenue_quarter_FY26Q2"]
     assert quarter["observed"] == 41.0 and quarter["time"] == 2026.45  # FY*Q2: mid-June, in USD billion
-    run = sdecon.run("baseline")
+    run = shipped.run("baseline")
     june = run.loc[2026, "AI Datacenter Capex"] ** 0.55 * run.loc[2027, "AI Datacenter Capex"] ** 0.45
     assert quarter["modelled"] == pytest.approx(0.0805 * june)
     skipped = result.skipped.set_index("series")
@@ -168,7 +170,7 @@ def test_a_trend_only_row_is_judged_at_the_calibrations_level_not_its_own(tmp_pa
     path = _file(tmp_path, "2024,training_cost_amortized_hw_energy:New Model,50,USD million (2024 dollars),x,high\n")
     row = validate(path).table.iloc[0]
     level = load_calibration(calibration.BASELINE).levels["training_cost_amortized_hw_energy"]
-    run = sdecon.run("baseline")
+    run = shipped.run("baseline")
     raw = (run.loc[2024, "Frontier Training Run Cost"] * run.loc[2025, "Frontier Training Run Cost"]) ** 0.5
     assert row["log_error"] == pytest.approx(math.log(raw / 50) - level)
     assert abs(row["log_error"]) > 0.1
