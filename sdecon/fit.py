@@ -85,7 +85,7 @@ def select(until: int | None = 2024, since: int | None = None, table: pd.DataFra
 
 def _raw(values: dict[str, float] | dict[str, np.ndarray], obs, runs: int = 1) -> np.ndarray:
     """Model values at the observations (observation, run), trend-only levels not applied."""
-    batch = engine.run(values, runs=runs, final_time=math.ceil(obs.table["time"].max()) + 1,
+    batch = engine.run(values, runs=runs, final_time=math.ceil(obs.arrays.time.max()) + 1,
                        variables=obs.variables)
     return observations.modelled(batch.values, batch.years, obs)
 

@@ -384,8 +384,16 @@ def compile(path: str | os.PathLike | None = None, *, backend: str = "numba") ->
     path = Path(path) if path is not None else _model.model_path()
     if not path.is_file():
         raise SdeconError(f"model file {str(path)!r} not found")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _compiled(str(path.resolve()), digest, backend)
+    resolved = path.resolve()
+    stat = resolved.stat()
+    return _compiled(str(resolved), _file_digest(str(resolved), stat.st_mtime_ns, stat.st_size), backend)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    """SHA-256 of a file, read again only when its time or size changes: a fit or a posterior
+    asks for the program thousands of times."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def program() -> Program:
