@@ -21,7 +21,7 @@ TRUTH = {  # away from the defaults; both spoken to by the data
 }
 SIGMA = 0.05          # each series' noise: a row of confidence weight c has SIGMA / sqrt(c)
 REPLICATIONS = 20
-WALKERS, STEPS, BURN = 6, 160, 40  # short chains: each step is two engine batches of 3 runs
+WALKERS, STEPS, BURN = 12, 80, 20  # short chains, many walkers: a step is two engine batches of 6 runs
 
 
 @pytest.fixture(scope="module")
