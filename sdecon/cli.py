@@ -290,8 +290,10 @@ def _report(args) -> None:
         command += ["--sweep", args.sweep]
     if args.posterior:
         command += ["--posterior", args.posterior]
+    for where in args.discover or []:
+        command += ["--discover", where]
     path = write_report(names, args.output_dir, calibration=args.calibration, sweep=args.sweep,
-                        posterior=args.posterior, command_line=shlex.join(command))
+                        posterior=args.posterior, discover=args.discover, command_line=shlex.join(command))
     print(f"wrote {args.output_dir}: report.html, report.pdf, results.xlsx, figures/ "
           f"({len(names)} scenario{'s' if len(names) > 1 else ''}; open {path / 'report.html'})",
           file=sys.stderr)
@@ -510,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_argument("--sweep", metavar="DIR", help="add the sensitivity section from a sweep")
     reporting.add_argument("--posterior", metavar="FILE.json",
                            help="add each scenario's forecast bands from a posterior ('sdecon posterior')")
+    reporting.add_argument("--discover", action="append", metavar='"VARIABLE@YEAR > VALUE"',
+                           help="with --sweep, add scenario discovery (PRIM's box, CART's rules) for this "
+                                "condition on the sweep's outputs; repeatable")
     reporting.set_defaults(handler=_report, scenario_names=None)
 
     discovering = commands.add_parser(

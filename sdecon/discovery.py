@@ -49,7 +49,8 @@ import pandas as pd
 
 from .errors import SdeconError, closest
 
-__all__ = ["OPERATORS", "Condition", "Discovery", "discover", "discover_frame", "describe", "parse_where"]
+__all__ = ["OPERATORS", "Condition", "Discovery", "discover", "discover_frame", "describe", "parse_where",
+           "sweep_condition"]
 
 #: The comparisons a condition may use.
 OPERATORS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
@@ -332,19 +333,47 @@ def discover(sweep, where: str, *, threshold: float = 0.8, peel_alpha: float = 0
             raise SdeconError("parameters is empty; expected at least one varied parameter",
                               argument="parameters")
         names = chosen
-    outputs = [f"{v}@{y}" for v in result.manifest["variables"] for y in result.manifest["index_years"]]
-    condition = parse_where(where, outputs)
+    condition = sweep_condition(result, where)
     runs = result.runs([*names, condition.output])
     meets = condition.holds(runs[condition.output])
     if meets.all() or not meets.any():
-        values = runs[condition.output].to_numpy(dtype=float)
-        span = (f"{np.nanmin(values):.4g} to {np.nanmax(values):.4g}" if np.isfinite(values).any()
-                else "NaN in every run")
         raise SdeconError(f"where {str(condition)!r} holds in {'every' if meets.all() else 'no'} run of the "
-                          f"{len(runs):,} (the output ranges {span}); expected a condition some runs "
-                          "meet and some do not", argument="where")
+                          f"{len(runs):,} (the output ranges {value_range(runs[condition.output])}); expected "
+                          "a condition some runs meet and some do not", argument="where")
     return discover_frame(runs[names], meets, threshold=threshold, peel_alpha=peel_alpha,
                           paste_alpha=paste_alpha, mass_min=mass_min, select=select, where=str(condition))
+
+
+def sweep_condition(sweep, where: str) -> Condition:
+    """The condition `where` checked against a sweep's outputs (`parse_where`).
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        A finished sweep: its outputs are each of its variables at each of its index years.
+    where : str
+        ``"VARIABLE@YEAR OP VALUE"``.
+
+    Returns
+    -------
+    Condition
+
+    Raises
+    ------
+    SdeconError
+        As `parse_where`: one line starting ``where``.
+    """
+    manifest = sweep.manifest
+    return parse_where(where, [f"{v}@{y}" for v in manifest["variables"] for y in manifest["index_years"]])
+
+
+def value_range(values) -> str:
+    """The range of `values` as text, "LOW to HIGH" (4 significant figures), or "NaN in
+    every run" when none is a number."""
+    values = np.asarray(values, dtype=float)
+    if not np.isfinite(values).any():
+        return "NaN in every run"
+    return f"{np.nanmin(values):.4g} to {np.nanmax(values):.4g}"
 
 
 def discover_frame(x: pd.DataFrame, y, *, threshold: float = 0.8, peel_alpha: float = 0.05,

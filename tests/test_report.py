@@ -28,6 +28,7 @@ import pytest
 import sdecon
 import sdecon.calibration
 import sdecon.forecasts
+import sdecon.simulation
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
 from sdecon.report import content, excel, figures, sections, sensitivity, write_report
@@ -628,7 +629,7 @@ CALIBRATION = sdecon.calibration.BASELINE
 POSTERIOR = sdecon.forecasts.SHIPPED_POSTERIOR
 FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "scenarios", "comparison", "seed004")},
                "history": "Model against history", "sensitivity": "Sensitivity",
-               "forecast": "Forecast given the history",
+               "discovery": "Scenario discovery", "forecast": "Forecast given the history",
                **{k: v for k, v in SECTION_TITLES.items() if k in ("assumptions", "data", "manifest")}}
 
 
@@ -650,15 +651,27 @@ def uncalibrated(tmp_path_factory):
     return path
 
 
+#: A condition no run of the sweep meets (a share of GDP above 1).
+NOBODY = f"{content.SHARE}@2040 > 1"
+
+
 @pytest.fixture(scope="module")
-def full(tmp_path_factory, sweep_dir, uncalibrated):
-    """The report with --calibration and --sweep, written by `sdecon report`."""
+def half(sweep_dir):
+    """A condition half the sweep's runs meet: the headline share in 2040 above its median."""
+    values = sdecon.load_sweep(sweep_dir).runs([f"{content.SHARE}@2040"])[f"{content.SHARE}@2040"]
+    return f"{content.SHARE}@2040 > {float(np.median(values))!r}"
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory, sweep_dir, uncalibrated, half):
+    """The report with --calibration, --sweep, --posterior and two --discover, written by `sdecon report`."""
     out = tmp_path_factory.mktemp("full") / "report"
     with pytest.MonkeyPatch.context() as patch:
         every = sections.comparison_figures
         patch.setattr(sections, "comparison_figures", lambda runs: every(runs)[:2])
         assert cli.main(["report", "--scenarios", f"baseline,{uncalibrated}", "--calibration", str(CALIBRATION),
-                         "--sweep", str(sweep_dir), "--posterior", str(POSTERIOR), "--output", str(out)]) == 0
+                         "--sweep", str(sweep_dir), "--posterior", str(POSTERIOR), "--discover", half,
+                         "--discover", NOBODY, "--output", str(out)]) == 0
     return out
 
 
@@ -697,7 +710,7 @@ def test_full_report_sections_in_the_html(full, fit):
         assert html.escape(name) in history
     assert "not identified" in history and fit["unidentified"]
     assert "Errors by series" in history and "data through" in history
-    sensitivity = page[page.index('<section id="sensitivity">'):page.index('<section id="forecast">')]
+    sensitivity = page[page.index('<section id="sensitivity">'):page.index('<section id="discovery">')]
     assert "64 runs of scenario baseline by Monte Carlo" in sensitivity and "seed 1" in sensitivity
     assert "Varied parameters" in sensitivity and "What drives the outcomes" in sensitivity
     summary = page[:page.index('<section id="scenarios">')]
@@ -782,6 +795,92 @@ def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
     assert list(vary["parameter"]) == [v["name"] for v in manifest["vary"]]
     assert dict(zip(facts["item"], facts["value"]))["method"] == "mc"
     assert dict(zip(facts["item"], facts["value"]))["log_outputs"] in (False, "FALSE")
+
+
+def _discovery_html(full) -> str:
+    page = (full / "report.html").read_text(encoding="utf-8")
+    return page[page.index('<section id="discovery">'):page.index('<section id="forecast">')]
+
+
+def test_full_report_scenario_discovery_is_prims_box(full, sweep_dir, half):
+    section = _discovery_html(full)
+    found = sdecon.discover(sweep_dir, half)
+    first, nobody = section.split("<h3>")[1:]
+    assert "32 of the sweep&#x27;s 64 runs (50%) meet it." in first      # above the median of 64
+    assert found.of_interest == 32
+    assert (f"coverage {content.fmt(100 * found.coverage)}% " in first
+            and f"density {content.fmt(100 * found.density)}% " in first)
+    assert f"box {found.step} of the {len(found.trajectory)} on the peeling trajectory" in first
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", first.split("<tbody>")[1].split("</tbody>")[0], flags=re.S)
+    shown = [re.findall(r"<td[^>]*>(.*?)</td>", row)[0] for row in rows]
+    assert shown == [html.escape(n) for n in found.box.index] and shown
+    assert "CART, a second view: a classification tree of" in first and found.cart.iloc[0]["rule"] in html.unescape(first)
+    for kind in ("trajectory", "box"):
+        assert (full / "figures" / f"discovery-1-{kind}.svg").is_file()
+        assert f"figures/discovery-1-{kind}.svg" in first
+    assert nobody.startswith(f"{html.escape(content.SHARE)}@2040 &gt; 1</h3>")
+    assert "None of the sweep&#x27;s 64 runs meets it (the output ranges" in nobody and "<svg" not in nobody
+    assert not list((full / "figures").glob("discovery-2-*"))
+
+
+def test_excel_discovery_sheet_equals_discover(full, full_manifest, sweep_dir, half):
+    box, summary = _tables(full / "results.xlsx", "discovery")
+    found = sdecon.discover(sweep_dir, half)
+    assert set(box["condition"]) == {half}
+    assert list(box["parameter"]) == list(found.box.index)
+    for column in ("lower", "upper", "low", "high"):
+        assert [float(v) for v in box[column]] == list(found.box[column]), column   # exactly
+    drawn = {v["name"]: v["distribution"] for v in sdecon.load_sweep(sweep_dir).manifest["vary"]}
+    for name, row in found.box.iterrows():
+        scale = np.log if drawn[name] == "loguniform" else float
+        kept = (scale(row.upper) - scale(row.lower)) / (scale(row.high) - scale(row.low))
+        assert float(box.set_index("parameter").loc[name, "kept"]) == pytest.approx(kept, rel=1e-12)
+    rows = summary.set_index("condition")
+    assert [float(rows.loc[half, c]) for c in ("coverage", "density", "mass")] == [
+        found.coverage, found.density, found.mass]
+    assert int(rows.loc[half, "of_interest"]) == 32 and int(rows.loc[NOBODY, "of_interest"]) == 0
+    assert pd.isna(rows.loc[NOBODY, "coverage"])
+    assert full_manifest["discover"] == [half, NOBODY]
+    assert f"--discover '{half}' --discover '{NOBODY}'" in full_manifest["command_line"]
+
+
+def test_a_condition_every_run_meets_is_said_plainly(sweep_dir):
+    from sdecon.report import discovery
+
+    sweep = sdecon.load_sweep(sweep_dir)
+    (finding,) = discovery.find(sweep, discovery.check_conditions(sweep, f"{content.SHARE}@2040 >= 0"))
+    assert finding.found is None and finding.of_interest == finding.runs == 64
+    page = report_html.render([discovery.discovery_section([finding])], {}, "")
+    assert "Every one of the sweep&#x27;s 64 runs meets it" in page and "<svg" not in page
+
+
+def test_discover_without_a_sweep_or_with_a_bad_condition_is_one_line_and_runs_nothing(
+        tmp_path, sweep_dir, capsys, monkeypatch):
+    def no_run(*args, **kwargs):
+        raise AssertionError("a run before the conditions were checked")
+
+    monkeypatch.setattr(sdecon.simulation, "run", no_run)
+    out = tmp_path / "out"
+    where = f"{content.SHARE}@2040 > 0.05"
+    with pytest.raises(SdeconError, match=f"^discover '{re.escape(where)}' needs a sweep") as caught:
+        write_report(["baseline"], out, discover=where)
+    assert caught.value.argument == "discover" and "\n" not in str(caught.value)
+    for condition, problem in [(f"{content.SHARE}@2041 > 0.05", "names the output .*years 2030, 2040, 2050"),
+                               (f"{content.SHARE}@2040 = 0.05", "compares with '='; allowed: >, >=, <, <="),
+                               (f"{content.SHARE}@2040 > lots", "'lots' is not a number")]:
+        with pytest.raises(SdeconError, match=f"^discover .*{problem}") as caught:
+            write_report(["baseline"], out, sweep=sweep_dir, discover=[where, condition])
+        assert caught.value.argument == "discover" and "\n" not in str(caught.value)
+    _expect_error("^discover .* is given twice", ["baseline"], out, sweep=sweep_dir,
+                  discover=[where, where.replace(" > ", ">")])
+    assert cli.main(["report", "--discover", where, "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error == f"sdecon: error: --discover '{where}' needs a sweep, whose runs it splits; allowed only " \
+                    "with sweep (--sweep DIR)\n"
+    assert cli.main(["report", "--sweep", str(sweep_dir), "--discover", "Nope@2040 > 1", "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("sdecon: error: --discover names the output 'Nope@2040'") and error.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_runs_take_the_calibrated_values(full, full_manifest, uncalibrated):

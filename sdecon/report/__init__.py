@@ -8,7 +8,8 @@ inline SVG, no network request), `report.pdf` (the same sections as pages, the s
 page 1), `results.xlsx` (a sheet per scenario, parameters, data sources, seed 004, manifest),
 `figures/` (each figure as PNG and SVG) and `manifest.json` (what produced it). With a
 calibration (`--calibration FILE.json`) the runs take its fitted values and the report sets
-the model against history; with a sweep (`--sweep DIR`) it shows fan and tornado charts.
+the model against history; with a sweep (`--sweep DIR`) it shows fan and tornado charts, and
+with `--discover "VARIABLE@YEAR > VALUE"` too, the box of parameters where its runs meet that.
 
 The report is first built as a list of sections made of paragraphs, tables and figures;
 the HTML and the PDF are two renderings of that one list, so they say the same things.
@@ -21,8 +22,9 @@ is empty or a previous sdecon report holding no file the report did not write; a
 else is refused, so a user's own files are never deleted.
 
 The modules, in the order a report is made: `content` is the model of a report (sections of
-blocks) and its number formats; `sections`, `history` and `sensitivity` write the sections
-from the runs, a `Calibration` and a `SweepResult`, drawing every chart with
+blocks) and its number formats; `sections`, `history`, `sensitivity`, `discovery` and
+`forecast` write the sections from the runs, a `Calibration`, a `SweepResult` (and the
+conditions on it) and a `Posterior`, drawing every chart with
 `sdecon.plotting`; `figures`, `html`, `pdf` and `excel` render them; `bundle` checks the
 inputs and writes the directory (`write_report`). `sdecon report` is in `sdecon.cli`.
 """

@@ -27,6 +27,7 @@ from ..errors import SdeconError
 from ..scenarios import Scenario
 from . import excel, figures, html, pdf, sections
 from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
+from .discovery import check_conditions, find
 from .forecast import forecast_figures, forecast_section
 
 
@@ -150,7 +151,7 @@ def _libraries() -> dict[str, str]:
             "openpyxl": f"openpyxl {openpyxl.__version__}"}
 
 
-def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None) -> dict:
+def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None, conditions=()) -> dict:
     pysd = model._import_pysd()
     return {
         "generator": GENERATOR,
@@ -164,6 +165,7 @@ def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None) 
         "sweep": None if sweep is None else {"path": _display_path(sweep), "sha256": _tree_hash(sweep)},
         "posterior": None if posterior is None else {
             "path": _display_path(posterior.path) if posterior.path else None, "sha256": posterior.fingerprint()},
+        "discover": [where for where, _ in conditions] or None,
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "command_line": command_line,
         "python": platform.python_version(),
@@ -180,16 +182,18 @@ def _tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _default_command_line(names, output_dir, calibration, sweep, posterior=None) -> str:
+def _default_command_line(names, output_dir, calibration, sweep, posterior=None, conditions=()) -> str:
     args = [repr(list(names)), repr(str(output_dir))]
     args += [f"calibration={str(calibration)!r}"] if calibration else []
     args += [f"sweep={str(sweep)!r}"] if sweep else []
     args += [f"posterior={str(posterior.path)!r}"] if posterior else []
+    args += [f"discover={[where for where, _ in conditions]!r}"] if conditions else []
     return f"sdecon.write_report({', '.join(args)})"
 
 
 def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None, sweep=None,
-                 posterior=None, command_line: str | None = None) -> Path:
+                 posterior=None, discover: str | Sequence[str] | None = None,
+                 command_line: str | None = None) -> Path:
     """Write a report on one or more scenarios: HTML, PDF, Excel, figures and a manifest.
 
     Parameters
@@ -210,6 +214,12 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         A posterior of the history-fitted parameters (`sdecon.posterior`, saved): adds
         'Forecast given the history' (each scenario's bands from it, their coverage of the
         data, the posterior) and a 'forecast' sheet.
+    discover : str or sequence of str, optional
+        With `sweep`: one or more conditions on the sweep's outputs, ``"VARIABLE@YEAR OP
+        VALUE"`` (OP one of >, >=, <, <=; as `sdecon.discover`'s `where`), e.g.
+        ``"Compute Spending Share of GDP@2040 > 0.05"``. Adds 'Scenario discovery' (for each,
+        the runs meeting it, PRIM's box of the varied parameters with its peeling trajectory,
+        CART's rules; or a sentence when no run or every run meets it) and a 'discovery' sheet.
     command_line : str, optional
         Recorded in the manifest (default: this call).
 
@@ -229,6 +239,10 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     if not scenario_names:
         raise SdeconError("scenario_names: no scenario given; name one or more, such as baseline and jevons",
                           argument="scenario_names")
+    if discover is not None and sweep is None:
+        shown = ", ".join(map(repr, discover)) if isinstance(discover, (list, tuple)) else repr(discover)
+        raise SdeconError(f"discover {shown} needs a sweep, whose runs it splits; allowed only with sweep "
+                          "(--sweep DIR)", argument="discover")
     chosen = [scenarios.load(name) for name in scenario_names]
     seen = {}
     for name, s in zip(scenario_names, chosen):
@@ -240,6 +254,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     loaded_calibration = _calibration_for_report(calibration) if calibration is not None else None
     loaded_sweep = _sweep_for_report(sweep) if sweep is not None else None
     loaded_posterior = _posterior_for_report(posterior) if posterior is not None else None
+    conditions = check_conditions(loaded_sweep, discover) if discover is not None else []
     calibration = loaded_calibration.path if loaded_calibration is not None else None
     sweep = loaded_sweep.directory if loaded_sweep is not None else None
 
@@ -250,10 +265,11 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
     sheets = excel.sheet_names([s.name for s in chosen], excel.RESERVED_SHEETS)
     forecasts = {s.name: forecast(s, loaded_posterior) for s in chosen} if loaded_posterior else {}
+    findings = find(loaded_sweep, conditions) if conditions else []
     manifest = _manifest(chosen, calibration, sweep,
                          command_line or _default_command_line(scenario_names, output_dir, calibration, sweep,
-                                                          loaded_posterior),
-                         sheets, loaded_posterior)
+                                                          loaded_posterior, conditions),
+                         sheets, loaded_posterior, conditions)
     footer = f"sdecon {__version__} report: {', '.join(runs)}; {manifest['created_utc']}"
     meta = (f"sdecon {__version__}, model SHA-256 {manifest['model']['sha256'][:12]}, "
             f"written {manifest['created_utc'].replace('+00:00', '')} UTC")
@@ -273,7 +289,8 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         history = sections.historical_data()
         sources = sections.data_sources(history)
         optional = sections._optional_sections(loaded_calibration, loaded_sweep, runs, chosen,
-                                               {s.name: s.values for s in effective}, len(comparison) + 1)
+                                               {s.name: s.values for s in effective}, len(comparison) + 1,
+                                               findings)
         if forecasts:
             drawn = forecast_figures(forecasts, len(comparison) + 1 + sum(
                 isinstance(b, Figure) for section in optional for b in section.blocks))
@@ -287,7 +304,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep, forecasts), *body]
         (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
-                          loaded_calibration, loaded_sweep, forecasts)
+                          loaded_calibration, loaded_sweep, forecasts, findings)
         manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])

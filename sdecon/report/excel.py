@@ -38,7 +38,7 @@ def sheet_names(names: Sequence[str], reserved: Sequence[str]) -> dict[str, str]
 
 
 RESERVED_SHEETS = ("key numbers", "parameters", "data sources", "historical data", "seed 004", "manifest",
-                   "calibration", "sensitivity", "forecast")
+                   "calibration", "sensitivity", "forecast", "discovery")
 
 
 def column_header(variable: str) -> str:
@@ -123,11 +123,30 @@ def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str]
             (["item", "value"], facts)]
 
 
+def _discovery_blocks(findings) -> list[tuple[list[str], list[list]]]:
+    """The 'discovery' sheet: each condition's PRIM box, a row a restricted parameter; then a
+    row a condition: its runs, those meeting it, the box's step, coverage, density and mass
+    (blank when no run or every run meets it)."""
+    from .discovery import box_rows
+
+    box = ["condition", "parameter", "unit", "lower", "upper", "low", "high", "kept", "qp_lower", "qp_upper"]
+    summary = ["condition", "runs", "of_interest", "step", "coverage", "density", "mass", "threshold",
+               "meets_threshold"]
+    boxes, rows = [], []
+    for finding in findings:
+        found = finding.found
+        boxes += [[finding.where] + [_cell(row[k]) for k in box[1:]] for row in box_rows(finding)]
+        rows.append([finding.where, finding.runs, finding.of_interest] + (
+            [found.step, found.coverage, found.density, found.mass, found.threshold, found.meets_threshold]
+            if found else [None] * 6))
+    return [(box, boxes), (summary, rows)]
+
+
 def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, calibration=None,
-                sweep=None, forecasts=None) -> None:
+                sweep=None, forecasts=None, findings=()) -> None:
     """Write results.xlsx at `path`: a sheet per scenario of `chosen` named by `sheets`, then the
-    parameters, data sources, historical data, seed 004, the calibration and sweep (when given)
-    and the manifest."""
+    parameters, data sources, historical data, seed 004, the calibration, sweep and scenario
+    discovery (when given) and the manifest."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -189,6 +208,8 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
     if sweep is not None:
         add_tables("sensitivity", _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
                    [34, 36, 10, 40, 14, 14, 14, 14, 14, 14, 14])
+    if findings:
+        add_tables("discovery", _discovery_blocks(findings), [44, 34, 14, 14, 14, 14, 14, 14, 14, 14])
     if forecasts:
         bands = pd.concat([r.bands.assign(scenario=name) for name, r in forecasts.items()], ignore_index=True)
         bands = bands[["scenario"] + [c for c in bands.columns if c != "scenario"]]

@@ -18,6 +18,7 @@ from .content import (KEY_VARIABLES, KEY_YEARS, PACKAGE, SHARE, Bullets, Figure,
 from .history import _history_section, history_figures
 from ..calibration import Calibration
 from ..sweeps import SweepResult
+from .discovery import discovery_section
 from .sensitivity import _sensitivity_section, _sweep_summary, fan_figures, tornado_figures
 
 
@@ -411,6 +412,8 @@ def _manifest_section(manifest: dict) -> Section:
     for key in ("calibration", "sweep"):
         if manifest[key]:
             rows.append([key, f"{manifest[key]['path']} (SHA-256 {manifest[key]['sha256']})"])
+    if manifest.get("discover"):
+        rows.append(["scenario discovery", "; ".join(manifest["discover"])])
     rows += [["created (UTC)", manifest["created_utc"]], ["command line", manifest["command_line"]],
              ["Python", manifest["python"]], ["PySD", manifest["pysd"]],
              ["pandas, matplotlib, openpyxl", ", ".join(manifest["libraries"].values())]]
@@ -423,9 +426,11 @@ def _manifest_section(manifest: dict) -> Section:
 
 def _optional_sections(calibration: Calibration | None, sweep: SweepResult | None,
                        runs: dict[str, pd.DataFrame], chosen: Sequence[Scenario] = (),
-                       effective: dict[str, dict] | None = None, first_figure: int = 1) -> list[Section]:
-    """'Model against history' when a calibration is given, 'Sensitivity' when a sweep is:
-    placed between Seed 004 and Assumptions; their figures are numbered from `first_figure`."""
+                       effective: dict[str, dict] | None = None, first_figure: int = 1,
+                       findings: Sequence = ()) -> list[Section]:
+    """'Model against history' when a calibration is given, 'Sensitivity' when a sweep is, and
+    'Scenario discovery' when `findings` (`sdecon.report.discovery.find`) are: placed between
+    Seed 004 and Assumptions; their figures are numbered from `first_figure`."""
     effective = effective if effective is not None else {s.name: dict(s.values) for s in chosen}
     sections = []
     number = first_figure
@@ -437,5 +442,8 @@ def _optional_sections(calibration: Calibration | None, sweep: SweepResult | Non
         tornados = tornado_figures(sweep, number)
         fans = fan_figures(sweep, runs, effective, number + len(tornados))
         sections.append(_sensitivity_section(sweep, runs, effective, fans, tornados))
+        number += len(tornados) + len(fans)
+    if findings:
+        sections.append(discovery_section(list(findings), number))
     return sections
 
