@@ -156,13 +156,18 @@ def load_forecast(directory: str | Path) -> Forecast:
     if missing:
         raise SdeconError(f"forecast directory {str(directory)!r} lacks {', '.join(missing)}; "
                           "expected what 'sdecon forecast --output' writes")
-    meta = json.loads((directory / "forecast.json").read_text(encoding="utf-8"))
-    history = pd.read_csv(directory / "history.csv")
-    for column in ("inside_50", "inside_90"):
-        history[column] = history[column].astype(bool)
-    history["label"] = history["label"].fillna("")  # CSV reads an empty label as missing
-    return Forecast(scenario=meta["scenario"], bands=pd.read_csv(directory / "bands.csv"), history=history,
-                    samples=int(meta["samples"]), seed=int(meta["seed"]), posterior=meta["posterior"])
+    try:
+        meta = json.loads((directory / "forecast.json").read_text(encoding="utf-8"))
+        history = pd.read_csv(directory / "history.csv")
+        for column in ("inside_50", "inside_90"):
+            history[column] = history[column].astype(bool)
+        history["label"] = history["label"].fillna("")  # CSV reads an empty label as missing
+        return Forecast(scenario=meta["scenario"], bands=pd.read_csv(directory / "bands.csv"), history=history,
+                        samples=int(meta["samples"]), seed=int(meta["seed"]), posterior=meta["posterior"])
+    except (ValueError, KeyError, TypeError, pd.errors.ParserError) as error:  # a damaged file
+        text = " ".join(str(error).split())[:200]
+        raise SdeconError(f"forecast directory {str(directory)!r} cannot be read: {text}; expected what "
+                          "'sdecon forecast --output' writes") from None
 
 
 def forecast(scenario: str | scenarios.Scenario = "baseline",
@@ -217,7 +222,8 @@ def forecast(scenario: str | scenarios.Scenario = "baseline",
     with np.errstate(all="ignore"):
         as_variable = (table["observed"].to_numpy()[:, None] / factor) ** (1 / table["power"].to_numpy()[:, None])
     history = table[["series", "label", "year", "time", "variable", "unit", "observed"]].assign(
-        label=table["label"].fillna("").astype(str), as_variable=np.nanmedian(as_variable, axis=1), **{c: scored[c].to_numpy() for c in scored})
+        label=table["label"].fillna("").astype(str), as_variable=np.nanmedian(as_variable, axis=1),
+        **{c: scored[c].to_numpy() for c in scored})
     return Forecast(scenario=chosen.name, bands=bands, history=history[HISTORY_COLUMNS], samples=samples,
                     seed=seed, posterior={"path": str(post.path) if post.path else None,
                                           "scenario": post.scenario, "until": post.until})

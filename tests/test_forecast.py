@@ -79,6 +79,9 @@ def test_a_forecast_saves_and_loads_back_equal(point, tmp_path):
     assert load_forecast(tmp_path / "fc") != forecast("jevons", point, samples=21, seed=4)
     with pytest.raises(sdecon.SdeconError, match="lacks forecast.json, bands.csv, history.csv"):
         load_forecast(tmp_path)
+    (tmp_path / "fc" / "forecast.json").write_text("{\"scenario\": \"jevons\"}")
+    with pytest.raises(sdecon.SdeconError, match=r"^forecast directory .* cannot be read: 'samples'"):
+        load_forecast(tmp_path / "fc")
 
 
 def test_a_predictive_backtest_scores_only_the_years_after_the_posteriors_data(shipped):
