@@ -316,12 +316,12 @@ def _forecast(args) -> None:
     from . import plotting
     from .backtesting import output_directory
     from .forecasts import forecast
-    from .output import write_all
+    from .output import check_writable, write_all
 
     if args.output:
         output_directory(args.output)  # before the runs, so a bad path costs nothing
     if args.figure:
-        plotting.check_writable(args.figure, plotting.FIGURE_FORMATS)
+        check_writable(args.figure, plotting.FIGURE_FORMATS)
     result = forecast(args.scenario, args.posterior, samples=args.samples, seed=args.seed)
     print(result.report())
     if args.output:

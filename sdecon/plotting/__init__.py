@@ -1,0 +1,24 @@
+"""Charts of the model's outputs, one function a chart, with titles, axis labels and units.
+
+Each `plot_*` function that takes `ax` draws into that matplotlib Axes (into a new figure when
+it is None) and returns it, as SALib's `plot(Si, ax=None)` does; `plot_key_outputs`,
+`plot_history` and `plot_forecasts` build whole figures from them, and the report draws every
+chart with them. One rule chooses a log scale (`uses_log_scale`), one function labels units
+(`unit_label`). The modules: `base` (what every chart shares), `runs` (charts over the years),
+`sensitivity` (tornado), `discovery` (PRIM's trajectory and box), `posterior` (corner, trace).
+
+pyplot is imported on first use (`plotting.plt` too), so importing this package stays quick.
+"""
+from .base import (FIGURE_FORMATS, INDEX_SHOWN, KEY_PANELS, LOG_SPAN, SERIES_TITLES, TORNADO_TOP, UNIT_LABELS,
+                   Index, _pyplot, figure_writer, percentile_pairs, series_title, unit_label, uses_log_scale)
+from .runs import (plot_backtest, plot_fan, plot_forecast, plot_forecasts, plot_history,
+                   plot_key_outputs, plot_scenarios, plot_series_history)
+from .sensitivity import LOG_OUTPUTS, NOT_CONVERGED, index_unit, plot_tornado, tornado_order
+from .discovery import plot_box_limits, plot_trajectory
+from .posterior import plot_corner, plot_trace
+
+
+def __getattr__(name: str):
+    if name == "plt":       # `plotting.plt`, imported when first asked for
+        return _pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

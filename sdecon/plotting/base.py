@@ -1,0 +1,248 @@
+"""What every chart shares: units and titles, the log-scale rule, styles, axes, grids of panels and
+writing a figure to a file."""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from .. import model
+from ..output import check_writable
+
+FIGURE_FORMATS = (".png", ".svg", ".pdf")
+LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
+TORNADO_TOP = 10          # parameters a tornado chart shows
+
+#: Readable forms of the model's unit strings.
+UNIT_LABELS = {
+    "Dmnl": "dimensionless",
+    "BUSD/Year": "USD billion per year",
+    "USD/EFLOP": "USD per effective exaFLOP",
+    "USD/BTokens": "USD per billion tokens",
+    "FLOP/Second": "FLOP/s",
+}
+
+#: Panels of the key-output figure: title and variables.
+KEY_PANELS = (
+    ("Efficiency multipliers", ("Hardware Efficiency Multiplier", "Software Efficiency Multiplier",
+                                "Combined Efficiency Multiplier")),
+    ("Price of AI compute", ("Price of AI Compute",)),
+    ("Compute spending", ("Training Compute Spending", "Inference Compute Spending", "Compute Spending")),
+    ("Spending as a share of GDP", ("AI Spending Share", "Compute Spending Share of GDP")),
+    ("Datacenter capex", ("Datacenter Capex",)),
+    ("Installed compute", ("Installed Compute",)),
+)
+
+#: Readable names of the series a calibration fits (sdecon.calibration.FIT_SERIES); others
+#: are shown by their identifiers.
+SERIES_TITLES = {
+    "hyperscaler_capex_big4_calendar_year": "Big-four hyperscaler capex",
+    "capex_big4_total_calendar_year": "Big-four capex with finance leases",
+    "global_datacenter_capex_delloro": "Worldwide datacenter capex (Dell'Oro)",
+    "nvidia_datacenter_revenue_fiscal_year": "NVIDIA data-center revenue",
+    "training_cost_amortized_hw_energy": "Frontier training cost",
+    "max_training_compute_of_year": "Largest training run's compute",
+    "cheapest_price_at_or_above_GPT-3.5_level_on_MMLU": "Cheapest price at GPT-3.5's level",
+    "world_gdp_nominal": "World GDP",
+}
+
+
+class Index(NamedTuple):
+    """How a sweep method's sensitivity index is shown."""
+    method: str           # the method, for readers
+    column: str           # the index's column in a sweep's indices
+    conf: str             # its 95% confidence half-width
+    label: str            # the axis label
+    unit: str | None      # None: the output's own unit
+
+
+#: The index a tornado chart shows for each sweep method.
+INDEX_SHOWN = {
+    "sobol": Index("Saltelli's Sobol' scheme", "ST", "ST_conf", "total-order Sobol' index ST",
+                   "fraction of variance"),
+    "morris": Index("Morris elementary effects", "mu_star", "mu_star_conf", "mu*, mean absolute elementary effect",
+                    None),
+    "mc": Index("Monte Carlo", "S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
+    "lhs": Index("Latin hypercube", "S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
+}
+
+_STYLES = ("-", "--", ":", "-.")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@functools.cache
+def _pyplot():
+    """pyplot on the Agg backend (files only; never needs a display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+# --------------------------------------------------------------------------------------
+# Units and scales
+# --------------------------------------------------------------------------------------
+
+
+def _base_year() -> int:
+    return int(model.defaults()["Base Year"])
+
+
+def unit_label(variable: str) -> str:
+    """A reader's unit for a model variable: its `.mdl` unit spelled out.
+
+    Parameters
+    ----------
+    variable : str
+        A model variable, e.g. ``"Compute Spending"``.
+
+    Returns
+    -------
+    str
+        ``UNIT_LABELS`` of its unit; a dimensionless multiplier is ``"multiplier, 1 in
+        <Base Year>"`` and a share of GDP ``"fraction of GDP"``.
+    """
+    doc = model.documentation().loc[variable]
+    unit = str(doc["Units"])
+    if unit == "Dmnl":
+        if variable.endswith("Multiplier"):
+            return f"multiplier, 1 in {_base_year()}"
+        if "of GDP" in doc["Comment"]:
+            return "fraction of GDP"
+    return UNIT_LABELS.get(unit, unit)
+
+
+def _short_unit(text: str) -> str:
+    """The unit before its qualifications: 'USD billion nominal (purchases ...; ...)' -> 'USD billion nominal'."""
+    return re.split(r"\s*[(;]", str(text), maxsplit=1)[0].strip() or str(text)
+
+
+def series_title(series: str) -> str:
+    """A readable name for a fitted data series (``SERIES_TITLES``, else its identifier spaced out)."""
+    return SERIES_TITLES.get(series, series.replace("_", " "))
+
+
+def uses_log_scale(values) -> bool:
+    """True when the positive values span more than LOG_SPAN (and none is zero or negative).
+
+    Parameters
+    ----------
+    values : array-like
+        The values a chart draws; NaN is ignored.
+    """
+    series = pd.Series(values, dtype=float).dropna()
+    if series.empty or (series <= 0).any():
+        return False
+    return series.max() / series.min() > LOG_SPAN
+
+
+def percentile_pairs(bands: pd.DataFrame) -> list[tuple[int, int]]:
+    """(low, high) percentile pairs of a sweep's bands (columns p5, p10, ...), the widest first:
+    (5, 95), (10, 90), (25, 75)."""
+    found = sorted(int(c[1:]) for c in bands.columns if re.fullmatch(r"p\d+", c))
+    return [(lo, hi) for lo in found for hi in found if lo < 50 and hi == 100 - lo]
+
+
+# --------------------------------------------------------------------------------------
+# What every chart over years shares
+# --------------------------------------------------------------------------------------
+
+
+def _axes(ax, size: tuple[float, float] = (8, 4.2)):
+    """`ax`, or the axes of a new figure (the size of a report figure by default)."""
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _style(index: int) -> dict:
+    """Colour and line style per line: distinct in colour and in grey print."""
+    from matplotlib import colormaps
+    return {"color": colormaps["tab10"](index % 10), "linestyle": _STYLES[index % len(_STYLES)]}
+
+
+def _power_of_ten(value: float, _position=None) -> str:
+    if value <= 0:
+        return ""
+    exponent = round(math.log10(value))
+    if abs(value / 10.0 ** exponent - 1) < 1e-9:
+        return f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return f"{value:g}"   # only when a log axis is narrowed below two decades
+
+
+def _y_scale(ax, log: bool, values) -> None:
+    """A log axis with powers of ten, or a linear one with thousands separators for large values."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter, StrMethodFormatter
+    if log:
+        ax.set_yscale("log")
+        # Powers of ten in Unicode, not mathtext: the same look at a fraction of the time.
+        ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    elif pd.Series(values, dtype=float).abs().max() >= 10_000:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _label_time_axes(ax, scale: float, title: str, ylabel: str, values, legend_title: str | None) -> None:
+    """Title (saying when the scale is logarithmic), axis labels, y scale, grid and a legend
+    beside the plot."""
+    log = uses_log_scale(values)
+    ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
+    ax.set_xlabel("year", fontsize=9 * scale)
+    ax.set_ylabel(ylabel, fontsize=9 * scale)
+    ax.tick_params(labelsize=8 * scale)
+    _y_scale(ax, log, values)
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  fontsize=8 * scale, title_fontsize=8 * scale)
+
+
+def _base_year_line(ax, scale: float) -> None:
+    year = _base_year()
+    ax.axvline(year, color="0.55", linewidth=0.8, linestyle=(0, (2, 2)))
+    ax.text(year, 1.0, f" base year {year}", transform=ax.get_xaxis_transform(),
+            fontsize=7 * scale, color="0.4", va="bottom", ha="left")
+
+
+def _legend_inside(ax, fontsize: float) -> None:
+    """The legend moved into the plot: panels of a grid leave no room beside them."""
+    if ax.get_legend() is not None:
+        ax.legend(fontsize=fontsize)
+
+
+def _grid(draws: list, columns: int, panel: tuple[float, float], legend: float, title: str):
+    """A figure of panels, `columns` a row, each drawn by draws[i](ax=...), legends inside."""
+    columns = min(columns, max(1, len(draws)))
+    rows = -(-len(draws) // columns)
+    fig, axes = _pyplot().subplots(rows, columns, figsize=(panel[0] * columns, panel[1] * rows), squeeze=False,
+                                   layout="constrained")
+    for ax, draw in zip(axes.flat, draws):
+        draw(ax=ax)
+        _legend_inside(ax, legend)
+    for ax in list(axes.flat)[len(draws):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def figure_writer(fig, path: str | Path):
+    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf).
+
+    The figure is drawn in memory and written in one piece: drawn straight to a full disk,
+    the PDF backend fails inside zlib, an error that names no file."""
+    import io
+
+    fmt = check_writable(path, FIGURE_FORMATS).suffix.lstrip(".").lower()
+
+    def write(tmp: Path) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=110)
+        Path(tmp).write_bytes(buffer.getvalue())
+
+    return write

@@ -1,0 +1,262 @@
+"""Charts over the years: scenarios, a series against history, fans of a sweep or a forecast, backtests,
+and the whole-figure grids built from them."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SdeconError
+from .base import (KEY_PANELS, percentile_pairs, series_title, unit_label, _axes, _base_year_line, _grid,
+                   _label_time_axes, _legend_inside, _pyplot, _short_unit, _style)
+
+
+def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str | Sequence[str], ax=None, *,
+                   title: str | None = None, fontscale: float = 1.0):
+    """A variable over the years under one or several scenarios, a line each.
+
+    Each line has its own colour and dash; the base year is dotted, the y axis carries the
+    unit, and the scale is logarithmic when the values span more than ``LOG_SPAN``.
+
+    Parameters
+    ----------
+    runs : DataFrame or dict of str to DataFrame
+        One run indexed by year (``sdecon.run``), or several keyed by scenario name.
+    variable : str or sequence of str
+        The variable to draw, or several (a line per scenario and variable).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    title : str, optional
+        The title (default: the variable names).
+    fontscale : float
+        Type size relative to a standalone 8 x 4.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    variables = [variable] if isinstance(variable, str) else list(variable)
+    ax = _axes(ax)
+    lines = [(name, frame, v) for name, frame in runs.items() for v in variables]
+    for index, (name, frame, v) in enumerate(lines):
+        label = " / ".join(x for x in (name, v if len(variables) > 1 else "") if x)
+        ax.plot(frame.index, frame[v], label=label or None, linewidth=1.6, **_style(index))
+    _base_year_line(ax, fontscale)
+    values = pd.concat([frame[v] for _, frame, v in lines])
+    _label_time_axes(ax, fontscale, title or ", ".join(variables), unit_label(variables[-1]), values,
+                     "scenario" if len(variables) == 1 else None)
+    ax.margins(x=0.01)
+    return ax
+
+
+def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fontscale: float = 1.0):
+    """One fitted data series against the model: observations as dots, the model as a line.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The rows of one series of a calibration's residuals (columns series, year, observed,
+        modelled, unit).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    trend : bool
+        The series is compared on its trend only (its level fitted): says so in the legend.
+    fontscale : float
+        Type size relative to a standalone 8 x 4.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator
+
+    table = table.sort_values("year", kind="stable")
+    ax = _axes(ax)
+    ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
+            label="model, level fitted" if trend else "model")
+    ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * fontscale,
+            color="black", zorder=3, label="observed")
+    if table["year"].max() - table["year"].min() >= 4:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:             # a short span of dates given as fractions of a year: half years
+        ax.xaxis.set_major_locator(MultipleLocator(0.5))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    _label_time_axes(ax, fontscale, series_title(str(table["series"].iloc[0])),
+                     _short_unit(table["unit"].iloc[0]),
+                     pd.concat([table["observed"], table["modelled"].dropna()]), "history")
+    return ax
+
+
+def plot_fan(bands: pd.DataFrame, variable: str, ax=None, run: pd.Series | None = None, run_name: str = "scenario",
+             *, runs: int | None = None, fontscale: float = 1.0, observed: pd.Series | None = None,
+             title: str | None = None):
+    """The range of one variable over a sweep or a forecast: percentile bands shaded, the
+    median as a line, and the data as points when given.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        A sweep's percentile bands (``summary_bands``: variable, unit, year, runs, p5 ... p95).
+    variable : str
+        The variable to draw.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    run : Series, optional
+        A run of the variable indexed by year, drawn dashed.
+    run_name : str
+        Its name in the legend (``"<run_name> run"``).
+    runs : int, optional
+        The sweep's number of runs, the legend's title (default: the most ``bands`` counts).
+    fontscale : float
+        Type size relative to a standalone 8 x 4.2 inch figure.
+    observed : Series, optional
+        Data in the variable's units, indexed by model time, drawn as points.
+    title : str, optional
+        The title (default "<variable>: range over the sweep").
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    rows = bands[bands["variable"] == variable].sort_values("year")
+    pairs = percentile_pairs(rows)
+    ax = _axes(ax)
+    colour = _style(0)["color"]
+    for k, (lo, hi) in enumerate(pairs):
+        ax.fill_between(rows["year"], rows[f"p{lo}"], rows[f"p{hi}"], color=colour, linewidth=0,
+                        alpha=0.16 + 0.14 * k, label=f"{lo}th-{hi}th percentile")
+    ax.plot(rows["year"], rows["p50"], color=colour, linewidth=1.8, label="median")
+    if run is not None:
+        ax.plot(run.index, run.to_numpy(), color="black", linewidth=1.1, linestyle="--", label=f"{run_name} run")
+    if observed is not None and len(observed):
+        ax.plot(observed.index, observed.to_numpy(), linestyle="none", marker="o", markersize=3.5 * fontscale,
+                color="black", zorder=3, label="data")
+    _base_year_line(ax, fontscale)
+    values = pd.concat([rows[f"p{p}"] for pair in pairs for p in pair] + [rows["p50"]]
+                       + ([run] if run is not None else []) + ([observed] if observed is not None else []))
+    runs = int(rows["runs"].max()) if runs is None else runs
+    _label_time_axes(ax, fontscale, title or f"{variable}: range over the sweep", unit_label(variable), values,
+                     f"{runs:,} runs")
+    ax.margins(x=0.01)
+    return ax
+
+
+def plot_forecast(result, variable: str, ax=None, *, fontscale: float = 1.0):
+    """A forecast's bands of one variable (`sdecon.forecast`) with the data the posterior saw.
+
+    Parameters
+    ----------
+    result : Forecast
+        The forecast.
+    variable : str
+        A public variable.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    fontscale : float
+        Type size relative to a standalone 8 x 4.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    data = result.history[result.history["variable"] == variable]
+    observed = pd.Series(data["as_variable"].to_numpy(), index=data["time"].to_numpy()).dropna()
+    return plot_fan(result.bands, variable, ax, runs=result.samples, fontscale=fontscale, observed=observed,
+                    title=f"{variable}: forecast given the history")
+
+
+def plot_forecasts(result, title: str = ""):
+    """`plot_forecast` for every public variable, three panels a row.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    variables = list(dict.fromkeys(result.bands["variable"]))
+    return _grid([functools.partial(plot_forecast, result, v, fontscale=0.75) for v in variables], 3, (16 / 3, 3.4),
+                 6, title)
+
+
+def plot_backtest(result, series: str, ax=None):
+    """Every origin's fit (dashed, to the origin) and forecast (solid, after it) of one
+    series against the data (points), on a log scale.
+
+    Parameters
+    ----------
+    result : sdecon.backtesting.Backtest
+        What `sdecon.backtest` returned.
+    series : str
+        A data series of the backtest.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import numpy as np
+
+    plt = _pyplot()
+    paths = result.paths[result.paths["series"] == series]
+    if paths.empty:
+        known = sorted(result.paths["series"].unique())
+        raise SdeconError(f"series {series!r} is not in the backtest; expected one of {', '.join(known)}",
+                          argument="series")
+    ax = _axes(ax)
+    data = paths.drop_duplicates("time")
+    ax.scatter(data["time"], data["observed"], color="black", zorder=3, s=18, label="data")
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(result.origins)))
+    for origin, colour in zip(result.origins, colours):
+        run = paths[paths["origin"] == origin].sort_values("time")
+        before, after = run[run["time"] < origin + 1], run[run["time"] >= origin]
+        ax.plot(before["time"], before["modelled"], color=colour, linestyle="--", linewidth=1)
+        ax.plot(after["time"], after["modelled"], color=colour, linewidth=2,
+                label=f"fitted to {origin}")
+    ax.set_yscale("log")
+    ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
+    ax.set_xlabel("year")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# --------------------------------------------------------------------------------------
+# Whole figures
+# --------------------------------------------------------------------------------------
+
+
+def plot_key_outputs(runs: pd.DataFrame | dict[str, pd.DataFrame], title: str = ""):
+    """A 2x3 grid of the key outputs (``KEY_PANELS``) for one run, or for several keyed by scenario.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig, axes = _pyplot().subplots(2, 3, figsize=(15, 8.5), layout="constrained")
+    for ax, (panel, variables) in zip(axes.flat, KEY_PANELS):
+        plot_scenarios(runs, variables, ax=ax, title=panel)
+        _legend_inside(ax, 8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_history(residuals: pd.DataFrame, title: str = ""):
+    """Model against history: `plot_series_history` for each series, two panels a row.
+
+    Parameters
+    ----------
+    residuals : DataFrame
+        A calibration's table (series, year, observed, modelled, unit, ...).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    groups = list(residuals.groupby("series", sort=False))
+    return _grid([functools.partial(plot_series_history, table, fontscale=0.8) for _, table in groups], 2,
+                 (6.4, 3.2), 7, title)
