@@ -166,6 +166,34 @@ def test_excel_key_numbers_and_parameters(built, runs):
     assert sources["points"].sum() == len(history) + len(sdecon.seed004.published())
 
 
+
+def test_excel_cells_are_numbers_in_a_readers_format_one_table_a_sheet(built):
+    from openpyxl import load_workbook
+    book = load_workbook(built / "results.xlsx")
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        blank = [r for r in range(2, sheet.max_row + 1) if all(c.value is None for c in sheet[r])]
+        assert not blank, f"{sheet.title}: a blank row, so more than one table"
+    baseline = book["baseline"]
+    header = [c.value for c in baseline[1]]
+    for variable, wanted in (("Compute Spending Share of GDP", excel.PERCENT), ("Datacenter Capex", excel.THOUSANDS),
+                             ("Price of AI Compute", excel.SCIENTIFIC)):
+        column = header.index(excel.column_header(variable)) + 1
+        cells = [baseline.cell(row=r, column=column) for r in range(2, baseline.max_row + 1)]
+        assert all(c.data_type == "n" and c.number_format == wanted for c in cells), variable
+    key = book["key numbers"]
+    rows = [[c for c in row] for row in key.iter_rows(min_row=2)]
+    share = [r for r in rows if r[0].value == "Compute Spending Share of GDP"]
+    assert share and all(r[1].value == "% of GDP" for r in share)
+    assert all(c.number_format == excel.PERCENT and c.data_type == "n" for r in share for c in r[3:])
+    seed = book["seed 004"]
+    published = [c.value for c in next(seed.iter_cols(min_col=5, max_col=5, min_row=2))]
+    texts = list(sdecon.seed004.compare()["published"])
+    numeric = [t for t in texts if re.fullmatch(r"-?\d+(\.\d+)?", t)]
+    assert numeric and len(numeric) < len(texts)  # some are words, "low teens"
+    assert [float(t) if t in numeric else t for t in texts] == published  # numbers as numbers, words as words
+
+
 # ------------------------------------------------------------------------------ HTML
 
 
@@ -685,18 +713,9 @@ def fit():
     return json.loads(CALIBRATION.read_text(encoding="utf-8"))
 
 
-def _tables(path: Path, sheet: str) -> list[pd.DataFrame]:
-    """The tables stacked on one sheet (a blank row between), each with its header row."""
-    raw = pd.read_excel(path, sheet_name=sheet, header=None, engine="openpyxl")
-    blank = raw.isna().all(axis=1).to_numpy()
-    tables, start = [], 0
-    for end in [*np.flatnonzero(blank), len(raw)]:
-        if end > start:
-            block = raw.iloc[start:end]
-            header = [str(c) for c in block.iloc[0]]
-            tables.append(block.iloc[1:].set_axis(header, axis=1).dropna(axis=1, how="all").reset_index(drop=True))
-        start = end + 1
-    return tables
+def _sheets(path: Path, *names: str) -> list[pd.DataFrame]:
+    """The tables of the named sheets, one a sheet, as the workbook holds them."""
+    return [pd.read_excel(path, sheet_name=name, engine="openpyxl") for name in names]
 
 
 def test_full_report_sections_in_the_html(full, fit):
@@ -758,7 +777,8 @@ def test_full_report_manifest_records_the_calibration_and_the_sweep(full, full_m
 
 
 def test_excel_calibration_sheet_equals_the_file(full, fit):
-    parameters, facts, residuals = _tables(full / "results.xlsx", "calibration")
+    parameters, facts, residuals = _sheets(full / "results.xlsx", "calibration", "calibration fit",
+                                          "calibration residuals")
     assert list(parameters["parameter"]) == list(fit["parameters"])
     assert [float(v) for v in parameters["value"]] == list(fit["parameters"].values())      # exactly
     assert [float(v) for v in parameters["standard error"]] == [fit["stderr"][n] for n in fit["parameters"]]
@@ -773,7 +793,8 @@ def test_excel_calibration_sheet_equals_the_file(full, fit):
 
 
 def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
-    bands, indices, vary, facts = _tables(full / "results.xlsx", "sensitivity")
+    bands, indices, vary, facts = _sheets(full / "results.xlsx", "sensitivity bands", "sensitivity indices",
+                                          "sensitivity inputs", "sensitivity sweep")
     expected = pd.read_parquet(sweep_dir / "summary_bands.parquet")
     assert list(bands.columns) == list(expected.columns) and len(bands) == len(expected)
     bands = bands.astype({c: float for c in expected.columns if c.startswith("p")})
@@ -824,7 +845,7 @@ def test_full_report_scenario_discovery_is_prims_box(full, sweep_dir, half):
 
 
 def test_excel_discovery_sheet_equals_discover(full, full_manifest, sweep_dir, half):
-    box, summary = _tables(full / "results.xlsx", "discovery")
+    box, summary = _sheets(full / "results.xlsx", "discovery boxes", "discovery summary")
     found = sdecon.discover(sweep_dir, half)
     assert set(box["condition"]) == {half}
     assert list(box["parameter"]) == list(found.box.index)

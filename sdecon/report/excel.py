@@ -1,6 +1,9 @@
 """results.xlsx: the key numbers, a sheet per scenario with every public variable by year,
-parameters, data sources, seed 004, the calibration and sweep given, and the manifest; floats
-written so that they read back as the same doubles."""
+parameters, data sources, seed 004, the calibration, sweep, discovery and forecast given, and
+the manifest. One table a sheet, its header frozen and filtered; numbers stored as numbers
+in the format a reader uses (shares of GDP as percent, USD billion with thousands separators,
+quantities spanning orders of magnitude in scientific notation); floats written so that they
+read back as the same doubles."""
 from __future__ import annotations
 
 import contextlib
@@ -38,7 +41,22 @@ def sheet_names(names: Sequence[str], reserved: Sequence[str]) -> dict[str, str]
 
 
 RESERVED_SHEETS = ("key numbers", "parameters", "data sources", "historical data", "seed 004", "manifest",
-                   "calibration", "sensitivity", "forecast", "discovery")
+                   "calibration", "calibration fit", "calibration residuals", "sensitivity bands",
+                   "sensitivity indices", "sensitivity inputs", "sensitivity sweep", "discovery boxes",
+                   "discovery summary", "forecast")
+
+#: Excel number formats, by what a column holds.
+PERCENT, THOUSANDS, SCIENTIFIC = "0.000%", "#,##0.0", "0.00E+00"
+
+
+def number_format(variable: str) -> str:
+    """The Excel format of a model variable's values: percent for a share of GDP (the cell
+    keeps the fraction), thousands for USD billion, scientific for the rest (multipliers,
+    prices and FLOP/s span orders of magnitude)."""
+    unit = plotting.unit_label(variable)
+    if unit.startswith("fraction"):
+        return PERCENT
+    return THOUSANDS if unit.startswith("USD billion") else SCIENTIFIC
 
 
 def column_header(variable: str) -> str:
@@ -82,12 +100,22 @@ def _cell(value):
     return value
 
 
+def _number(text):
+    """A number written as text ("1.3" in seed 004's tables) as the number; other text as it is."""
+    if isinstance(text, str):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
 def _frame_rows(frame: pd.DataFrame) -> list[list]:
     return [[_cell(v) for v in row] for row in frame.astype(object).itertuples(index=False, name=None)]
 
 
 def _calibration_blocks(calibration: Calibration) -> list[tuple[list[str], list[list]]]:
-    """The 'calibration' sheet: the fitted parameters, the fit, and every residual."""
+    """The calibration's sheets: the fitted parameters, the fit, and every residual."""
     content = {**calibration.to_dict(), **calibration.provenance}
     params = parameter.parameters()
     stderr = content["stderr"]
@@ -105,7 +133,7 @@ def _calibration_blocks(calibration: Calibration) -> list[tuple[list[str], list[
 
 
 def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str], list[list]]]:
-    """The 'sensitivity' sheet: the percentile bands, the indices (a `note` column saying which are
+    """The sweep's sheets: the percentile bands, the indices (a `note` column saying which are
     not converged), the varied parameters, the sweep."""
     manifest = sweep.manifest
     keys = ["name", "distribution", "low", "high"]
@@ -124,7 +152,7 @@ def _sensitivity_blocks(sweep: SweepResult, sha256: str) -> list[tuple[list[str]
 
 
 def _discovery_blocks(findings) -> list[tuple[list[str], list[list]]]:
-    """The 'discovery' sheet: each condition's PRIM box, a row a restricted parameter; then a
+    """The discovery sheets: each condition's PRIM box, a row a restricted parameter; then a
     row a condition: its runs, those meeting it, the box's step, coverage, density and mass
     (blank when no run or every run meets it)."""
     from .discovery import box_rows
@@ -154,44 +182,43 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
     book = Workbook()
     bold = Font(bold=True)
 
-    def add(title, header, rows, widths=None):
+    def add(title, header, rows, widths=None, formats=None):
+        """A sheet of one table: a bold, frozen, filtered header; `formats` gives a cell's number
+        format from its row and column index (None: General)."""
         sheet = book.create_sheet(title)
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = bold
-        for row in rows:
+        for r, row in enumerate(rows):
             sheet.append(row)
-        sheet.freeze_panes = "B2"
+            if formats:
+                for c, cell in enumerate(sheet[sheet.max_row]):
+                    chosen = formats(r, c)
+                    if chosen and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                        cell.number_format = chosen
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
         for i, width in enumerate(widths or [], start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         return sheet
 
-    def add_tables(title, tables, widths):
-        """Several tables on one sheet, one under the other, a blank row between; the first
-        table's header is row 1, so pandas.read_excel(nrows=...) reads it as it is."""
-        sheet = book.create_sheet(title)
-        for number, (header, rows) in enumerate(tables):
-            if number:
-                sheet.append([])
-            sheet.append(header)
-            for cell in sheet[sheet.max_row]:
-                cell.font = bold
-            for row in rows:
-                sheet.append(row)
-        for i, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = width
-        return sheet
+    def add_tables(titles, tables, widths):
+        for title, (header, rows) in zip(titles, tables):
+            add(title, header, rows, widths)
 
     book.remove(book.active)
     numbers = _key_numbers(runs)
+    key_formats = [number_format(v) for v in numbers["variable"]]
+    numbers["unit"] = ["% of GDP" if f == PERCENT else u for f, u in zip(key_formats, numbers["unit"])]
     add("key numbers", ["variable", "unit", "scenario"] + [str(y) for y in KEY_YEARS],
-        numbers.values.tolist(), [32, 26, 20, 14, 14, 14])
+        numbers.values.tolist(), [32, 26, 20, 14, 14, 14], lambda r, c: key_formats[r] if c >= 3 else None)
+    column_formats = [None] + [number_format(v) for v in PUBLIC_VARIABLES]
     for s in chosen:
         frame = runs[s.name]
         add(sheets[s.name], ["year"] + [column_header(v) for v in PUBLIC_VARIABLES],
             [[int(year)] + [float(x) for x in values]
              for year, values in zip(frame.index, frame[list(PUBLIC_VARIABLES)].to_numpy())],
-            [8] + [22] * len(PUBLIC_VARIABLES))
+            [8] + [22] * len(PUBLIC_VARIABLES), lambda r, c: column_formats[c])
     table = parameter.parameter_table()
     add("parameters", ["parameter", "unit", "default", "lower", "upper"] + [s.name for s in chosen] + ["source"],
         [[name, p.unit, p.default, p.lower, p.upper] + [s.values.get(name, p.default) for s in chosen] + [p.source]
@@ -201,15 +228,18 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
         [30, 8, 40, 30, 12, 40, 80, 20])
     compared = seed004.compare()
     add("seed 004", list(compared.columns),
-        [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
+        [[None if isinstance(v, float) and math.isnan(v) else _number(v) for v in row]
          for row in compared.astype(object).values.tolist()], [10, 20, 8, 30, 10, 12, 14, 8, 80])
     if calibration is not None:
-        add_tables("calibration", _calibration_blocks(calibration), [44, 22, 18, 12, 30, 12, 22, 10, 12])
+        add_tables(("calibration", "calibration fit", "calibration residuals"), _calibration_blocks(calibration),
+                   [44, 22, 18, 12, 30, 12, 22, 10, 12])
     if sweep is not None:
-        add_tables("sensitivity", _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
+        add_tables(("sensitivity bands", "sensitivity indices", "sensitivity inputs", "sensitivity sweep"),
+                   _sensitivity_blocks(sweep, (manifest.get("sweep") or {}).get("sha256", "")),
                    [34, 36, 10, 40, 14, 14, 14, 14, 14, 14, 14])
     if findings:
-        add_tables("discovery", _discovery_blocks(findings), [44, 34, 14, 14, 14, 14, 14, 14, 14, 14])
+        add_tables(("discovery boxes", "discovery summary"), _discovery_blocks(findings),
+                   [44, 34, 14, 14, 14, 14, 14, 14, 14, 14])
     if forecasts:
         bands = pd.concat([r.bands.assign(scenario=name) for name, r in forecasts.items()], ignore_index=True)
         bands = bands[["scenario"] + [c for c in bands.columns if c != "scenario"]]
