@@ -206,10 +206,10 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         manifest.json.
     calibration : str, Path or Calibration, optional
         A calibration (`sdecon.calibrate`, saved): every run takes its fitted values over
-        the scenario's, and the report adds 'Model against history' and a 'calibration' sheet.
+        the scenario's, and the report adds 'Model against history' and 'calibration' sheets.
     sweep : str, Path or SweepResult, optional
         A finished sweep (`sdecon.sweep`): adds 'Sensitivity' (fan and tornado charts) and
-        a 'sensitivity' sheet.
+        'sensitivity' sheets.
     posterior : str, Path or Posterior, optional
         A posterior of the history-fitted parameters (`sdecon.posterior`, saved): adds
         'Forecast given the history' (each scenario's bands from it, their coverage of the
@@ -219,7 +219,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         VALUE"`` (OP one of >, >=, <, <=; as `sdecon.discover`'s `where`), e.g.
         ``"Compute Spending Share of GDP@2040 > 0.05"``. Adds 'Scenario discovery' (for each,
         the runs meeting it, PRIM's box of the varied parameters with its peeling trajectory,
-        CART's rules; or a sentence when no run or every run meets it) and a 'discovery' sheet.
+        CART's rules; or a sentence when no run or every run meets it) and 'discovery' sheets.
     command_line : str, optional
         Recorded in the manifest (default: this call).
 
