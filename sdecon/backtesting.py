@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import calibration, engine, fit, model, plotting, posteriors, scenarios
+from . import calibration, fit, model, plotting, posteriors, scenarios
 from .errors import SdeconError
 
 #: Origins of the default backtest: each leaves at least one year of data to forecast.

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import engine, fit, model, observations, posteriors, scenarios
+from . import engine, fit, model, posteriors, scenarios
 from ._version import __version__
 from .errors import SdeconError
 from .sweeps.sketch import PERCENTILES

@@ -1,7 +1,5 @@
 import pytest
 
-import sdecon
-
 import shipped
 
 

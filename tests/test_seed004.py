@@ -4,7 +4,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sdecon
 from sdecon import seed004
 
 import shipped

@@ -23,7 +23,6 @@ def plot_trajectory(found, ax=None, *, fontscale: float = 1.0):
     -------
     matplotlib Axes
     """
-    import numpy as np
     from matplotlib import colormaps
     from matplotlib.colors import BoundaryNorm
 

@@ -21,7 +21,7 @@ def plot_corner(post, fig=None):
     -------
     matplotlib Figure
     """
-    from .parameter import parameters
+    from ..parameter import parameters
     names = post.names
     n = len(names)
     fig = fig or _pyplot().figure(figsize=(1.9 * n + 1, 1.9 * n + 1), layout="constrained")

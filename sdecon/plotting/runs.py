@@ -197,8 +197,6 @@ def plot_backtest(result, series: str, ax=None):
     -------
     matplotlib Axes
     """
-    import numpy as np
-
     plt = _pyplot()
     paths = result.paths[result.paths["series"] == series]
     if paths.empty:

@@ -93,7 +93,6 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     -------
     matplotlib Axes
     """
-    import numpy as np
     from matplotlib import colormaps
 
     shown = _index(method)

@@ -101,16 +101,16 @@ def index_table(sweep: SweepResult, top: int = plotting.TORNADO_TOP) -> Table | 
     for variable in [v for v in KEY_VARIABLES if v in set(indices["variable"])]:
         part = indices[indices["variable"] == variable].set_index(["parameter", "year"])
         unsure = _not_converged(part)
-        for parameter in plotting.tornado_order(indices, method, variable, top=top):
-            row = [f"{_of(variable, log)} ({plotting.index_unit(method, variable, log)})", parameter]
+        for name in plotting.tornado_order(indices, method, variable, top=top):
+            row = [f"{_of(variable, log)} ({plotting.index_unit(method, variable, log)})", name]
             late = []
             for year in years:
-                if (parameter, year) not in part.index:
+                if (name, year) not in part.index:
                     row.append("")
                     continue
-                value, conf = part.loc[(parameter, year), [shown.column, shown.conf]]
+                value, conf = part.loc[(name, year), [shown.column, shown.conf]]
                 row.append(f"{fmt(value)} ± {fmt(conf)}" if pd.notna(value) else "no variance")
-                if unsure.loc[(parameter, year)]:
+                if unsure.loc[(name, year)]:
                     marked.add((len(rows), len(row) - 1))
                     late.append(str(year))
             rows.append(row + [f"{plotting.NOT_CONVERGED} ({', '.join(late)})" if late else ""])
