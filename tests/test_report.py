@@ -9,6 +9,7 @@ public names.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import html
@@ -170,13 +171,13 @@ def test_excel_key_numbers_and_parameters(built, runs):
 
 
 class _References(HTMLParser):
-    """Every URL-bearing attribute, tag and CSS url()/@import in a page."""
+    """Every URL-bearing attribute, tag, id and CSS url()/@import in a page."""
 
     ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "poster", "data", "action", "background", "formaction"}
 
     def __init__(self):
         super().__init__()
-        self.urls, self.tags, self.css = [], [], []
+        self.urls, self.tags, self.css, self.ids = [], [], [], []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
@@ -187,6 +188,10 @@ class _References(HTMLParser):
                 self.urls.append(value or "")
             if name == "style":
                 self.css.append(value or "")
+            if name == "id":
+                self.ids.append(value)
+            if value and "url(#" in value:
+                self.urls += re.findall(r"url\((#[^)]*)\)", value)
 
     handle_startendtag = handle_starttag
 
@@ -211,6 +216,15 @@ def test_html_is_self_contained(built):
     css = "\n".join(found.css)
     assert "@import" not in css and "@font-face" not in css
     assert all(u.strip("'\" ").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", css))
+
+
+def test_html_ids_are_unique_and_every_reference_finds_one(built):
+    found = _References()
+    found.feed((built / "report.html").read_text(encoding="utf-8"))
+    repeated = [i for i, n in collections.Counter(found.ids).items() if n > 1]
+    assert not repeated, sorted(repeated)[:10]
+    assert len(found.ids) > 1000        # the figures' SVG ids are there, prefixed rather than dropped
+    assert not {u[1:] for u in found.urls if u.startswith("#")} - set(found.ids)
 
 
 def test_html_has_every_section_and_the_key_numbers(built, runs):

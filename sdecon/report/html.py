@@ -81,8 +81,11 @@ def _html_table(table: Table) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>{caption}')
 
 
-def _inline_svg(svg: str, title: str) -> str:
+def _inline_svg(svg: str, title: str, key: str) -> str:
+    """The SVG for the page, every id in it (and every reference to one) prefixed with the
+    figure's key: matplotlib numbers the groups of every figure alike (figure_1, axes_1, ...)."""
     svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
+    svg = re.sub(r'(?<=\s)(id="|(?:xlink:)?href="#)|url\(#', lambda m: f"{m.group(0)}{key}-", svg)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
 
 
@@ -123,7 +126,7 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
             elif isinstance(block, Table):
                 parts.append(_html_table(block) + "\n")
             elif isinstance(block, Figure):
-                parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title)}'
+                parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title, block.key)}'
                              f"<figcaption>{e(block.caption)} Files: figures/{e(block.key)}.png, "
                              f"figures/{e(block.key)}.svg.</figcaption></figure>\n")
         parts.append("</section>\n")
