@@ -13,12 +13,14 @@ import collections
 import functools
 import hashlib
 import html
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -225,6 +227,39 @@ def test_html_ids_are_unique_and_every_reference_finds_one(built):
     assert not repeated, sorted(repeated)[:10]
     assert len(found.ids) > 1000        # the figures' SVG ids are there, prefixed rather than dropped
     assert not {u[1:] for u in found.urls if u.startswith("#")} - set(found.ids)
+
+
+def _csv_links(page: str) -> dict[str, pd.DataFrame]:
+    """The table in each figure's 'Data (CSV)' link, by figure key."""
+    links = {}
+    for key, figure in re.findall(r'<figure id="figure-([^"]+)">(.*?)</figure>', page, flags=re.S):
+        match = re.search(r'<a class="data" download="([^"]+)" href="data:text/csv;charset=utf-8,([^"]*)">'
+                          r"Data \(CSV\)</a>", figure)
+        if match:
+            assert match.group(1) == f"{key}.csv"
+            links[key] = pd.read_csv(io.StringIO(urllib.parse.unquote(match.group(2))), index_col=0)
+    return links
+
+
+def test_html_figure_data_link_holds_the_data_to_four_figures():
+    data = pd.DataFrame({"a b": [1234567.0, float("nan")], "c,d": [0.000123456, -2.0]},
+                        index=pd.Index([2030, 2040], name="year"))
+    figure = content.Figure("k", "K", "Caption.", draw=None, data=data)
+    page = report_html.render([content.Section("s", "S", [figure, content.Figure("n", "N", "None.", None)])],
+                              {"k": "<svg ></svg>", "n": "<svg ></svg>"}, "meta")
+    links = _csv_links(page)
+    assert list(links) == ["k"]         # a figure without data has no link
+    pd.testing.assert_frame_equal(links["k"], data, rtol=5e-4)
+    assert "1.235e%2B06" in page and "0.0001235" in page    # 4 significant figures, not 17
+
+
+def test_html_comparison_figures_link_their_runs(built, runs):
+    links = _csv_links((built / "report.html").read_text(encoding="utf-8"))
+    assert set(links) == {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    for variable in sdecon.PUBLIC_VARIABLES:
+        expected = pd.DataFrame({name: runs[name][variable] for name in SCENARIOS})
+        pd.testing.assert_frame_equal(links[_slug(variable)], expected, rtol=5e-4, check_dtype=False,
+                                      check_names=False)
 
 
 def test_html_has_every_section_and_the_key_numbers(built, runs):
@@ -754,6 +789,28 @@ def test_full_report_forecast_is_the_posteriors(full, full_manifest):
     assert len(list((full / "figures").glob("forecast-*.svg"))) == 4
     summary = page[:page.index('<section id="scenarios">')]
     assert "Given the history (the posterior of the fitted parameters)" in summary
+
+
+def test_full_report_history_fan_and_forecast_figures_link_their_data(full, sweep_dir):
+    page = (full / "report.html").read_text(encoding="utf-8")
+    links = _csv_links(page)
+    keys = re.findall(r'<figure id="figure-((?:history|fan|forecast)-[^"]+)">', page)
+    assert keys and set(keys) <= set(links)
+    share = _slug(content.SHARE)
+
+    def same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+        pd.testing.assert_frame_equal(got[list(expected.columns)], expected, rtol=5e-4, check_dtype=False,
+                                      check_names=False)
+
+    bands = sdecon.load_sweep(sweep_dir).bands
+    same(links[f"fan-{share}"], bands[bands["variable"] == content.SHARE].set_index("year")[["p5", "p50", "p95"]])
+    sheet = pd.read_excel(full / "results.xlsx", sheet_name="forecast", engine="openpyxl")
+    rows = sheet[(sheet["scenario"] == "plain") & (sheet["variable"] == content.SHARE)]
+    same(links[f"forecast-plain-{share}"], rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
+    residuals = sdecon.load_calibration(CALIBRATION).residuals
+    for series, table in residuals.groupby("series"):
+        same(links[f"history-{_slug(series)}"], table.sort_values("year", kind="stable").set_index("year")[
+            ["observed", "modelled"]])
 
 
 def test_full_report_pdf_sections_each_start_a_page(full, full_manifest):

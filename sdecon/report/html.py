@@ -1,9 +1,13 @@
-"""report.html: one self-contained page (CSS inline, figures as inline SVG, no script, no
-request to the network), readable on a laptop and printable."""
+"""report.html: one self-contained page (CSS inline, figures as inline SVG, each with its data
+as a CSV in a data: link; no script, no request to the network), readable on a laptop and a
+phone, and printable."""
 from __future__ import annotations
 
 import html
 import re
+import urllib.parse
+
+import pandas as pd
 
 from .._version import __version__
 from .content import GENERATOR, TITLE, Bullets, Figure, Heading, Section, Table
@@ -89,6 +93,14 @@ def _inline_svg(svg: str, title: str, key: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
 
 
+def _csv_link(data: pd.DataFrame, key: str) -> str:
+    """A link holding `data` as a CSV (its index the first column, values to 4 significant
+    figures), percent-encoded in a data: URL: the page stays one file."""
+    shown = data.map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(shown.to_csv(lineterminator="\n"), safe=",")
+    return f'<a class="data" download="{html.escape(key)}.csv" href="{href}">Data (CSV)</a>'
+
+
 def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
     """The report as one HTML page, every text escaped.
 
@@ -126,9 +138,10 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
             elif isinstance(block, Table):
                 parts.append(_html_table(block) + "\n")
             elif isinstance(block, Figure):
+                link = "" if block.data is None else " " + _csv_link(block.data, block.key)
                 parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title, block.key)}'
                              f"<figcaption>{e(block.caption)} Files: figures/{e(block.key)}.png, "
-                             f"figures/{e(block.key)}.svg.</figcaption></figure>\n")
+                             f"figures/{e(block.key)}.svg.{link}</figcaption></figure>\n")
         parts.append("</section>\n")
     parts.append("</main>\n</div>\n</body>\n</html>\n")
     return "".join(parts)
