@@ -262,6 +262,17 @@ def test_html_comparison_figures_link_their_runs(built, runs):
                                       check_names=False)
 
 
+def test_html_comparison_lines_name_scenario_and_values_on_hover(built, runs):
+    page = (built / "report.html").read_text(encoding="utf-8")
+    for variable in (content.SHARE, "Compute Spending"):
+        figure = page[page.index(f'<figure id="figure-{_slug(variable)}">'):]
+        figure = figure[:figure.index("</figure>")]
+        unit = plotting.unit_label(variable)
+        for name in SCENARIOS:
+            values = ", ".join(f"{y} {content.number(runs[name].loc[y, variable], unit)}" for y in (2030, 2040, 2050))
+            assert f"<title>{name}: {values}</title>" in figure
+
+
 def test_html_has_every_section_and_the_key_numbers(built, runs):
     page = (built / "report.html").read_text(encoding="utf-8")
     for section_id, title in SECTION_TITLES.items():
