@@ -376,16 +376,21 @@ def test_figure_files_carry_their_title_and_unit(built):
 # ------------------------------------------------------------------------------ Chromium
 
 
-def test_html_in_headless_chromium(built, tmp_path):
+def _chromium(tmp_path: Path) -> list[str]:
+    """Headless Chromium's command line, its profile in `tmp_path`; skips the test without it."""
     chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
     if not chromium:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", "--disable-extensions",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_html_in_headless_chromium(built, tmp_path):
+    chromium = _chromium(tmp_path)
     shot, netlog = tmp_path / "screenshot.png", tmp_path / "netlog.json"
     result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", "--disable-extensions",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
+        [*chromium, "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
          f"--screenshot={shot}", "--window-size=1280,2000", (built / "report.html").as_uri()],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -397,6 +402,32 @@ def test_html_in_headless_chromium(built, tmp_path):
     urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text(encoding="utf-8", errors="replace")))
     own = re.compile(r"^https?://([^/]+\.)?(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(/|$)")
     assert not [u for u in urls if u.startswith(("http", "ws")) and not own.match(u)]
+
+
+def test_html_on_a_phone_and_a_wide_screen_in_headless_chromium(built, tmp_path):
+    """The page in a 390 px frame (a phone; a window cannot be that narrow) and a 1400 px one,
+    each scrolled half way: no sideways scrolling of the page on the phone, every table in a
+    box of its own that scrolls, and the contents in view on the wide screen only."""
+    chromium = _chromium(tmp_path)
+    page = html.escape((built / "report.html").read_text(encoding="utf-8"))
+    frames = "".join(f'<iframe width="{w}" height="800" srcdoc="{page}"></iframe>' for w in (390, 1400))
+    probe = tmp_path / "probe.html"
+    probe.write_text(f"""<!DOCTYPE html><html><body>{frames}<script>
+window.onload = () => {{ document.body.dataset.probe = JSON.stringify([...document.querySelectorAll('iframe')].map(f => {{
+  const doc = f.contentDocument, root = doc.documentElement;
+  f.contentWindow.scrollTo(0, root.scrollHeight / 2);
+  const tables = [...doc.querySelectorAll('table')];
+  return {{width: root.scrollWidth, tables: tables.length, nav: doc.querySelector('nav').getBoundingClientRect().top,
+           scrolling: tables.filter(t => getComputedStyle(t.parentElement).overflowX === 'auto').length}}; }})); }};
+</script></body></html>""", encoding="utf-8")
+    result = subprocess.run([*chromium, "--window-size=1900,1000", "--dump-dom", probe.as_uri()],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    phone, wide = json.loads(html.unescape(re.search(r'data-probe="([^"]*)"', result.stdout).group(1)))
+    assert phone["width"] <= 390 and wide["width"] <= 1400
+    assert phone["tables"] >= 5 and phone["scrolling"] == phone["tables"]
+    assert 0 <= wide["nav"] < 100, "the contents stay in view on a wide screen"
+    assert phone["nav"] < 0, "on a phone the contents are at the top, scrolled away with the page"
 
 
 # ------------------------------------------------------------------------------ content

@@ -19,9 +19,25 @@ body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans
 .page { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 header h1 { font-size: 1.9rem; line-height: 1.2; margin: 0.5rem 0 0.25rem; }
 .meta { color: #59636e; font-size: 0.9rem; margin: 0; }
+h1, h2, h3, p, li, figcaption, .meta { overflow-wrap: break-word; }   /* long paths and hashes */
 nav { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: 0.5rem 1rem;
       margin: 1.25rem 0; font-size: 0.95rem; }
 nav ol { margin: 0.25rem 0; padding-left: 1.5rem; columns: 2; }
+main { min-width: 0; }
+/* A wide screen: the contents in a column of their own, in view while the page scrolls. */
+@media screen and (min-width: 75rem) {
+  .page { max-width: 80rem; display: grid; grid-template-columns: 14rem minmax(0, 1fr); column-gap: 2rem; }
+  header { grid-column: 1 / -1; }
+  nav { position: sticky; top: 1rem; align-self: start; max-height: calc(100vh - 2rem); overflow-y: auto;
+        margin-top: 2.5rem; }
+  nav ol { columns: 1; }
+}
+/* A phone: the contents in one column at the top. */
+@media (max-width: 40rem) {
+  .page { padding: 1rem 0.75rem 3rem; }
+  header h1 { font-size: 1.5rem; }
+  nav ol { columns: 1; }
+}
 a { color: #0550ae; }
 section { margin-top: 2.5rem; }
 h2 { font-size: 1.5rem; border-bottom: 1px solid #d1d9e0; padding-bottom: 0.3rem; }
@@ -40,6 +56,7 @@ td.short { white-space: nowrap; }
 .caption, figcaption { color: #59636e; font-size: 0.85rem; }
 figure { margin: 1.5rem 0; }
 figure svg { width: 100%; height: auto; display: block; }
+a.data { white-space: nowrap; }
 ul { padding-left: 1.4rem; }
 li { margin: 0.3rem 0; }
 @page { size: A4; margin: 15mm; }
