@@ -9,15 +9,18 @@ public names.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import html
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -198,13 +201,13 @@ def test_excel_cells_are_numbers_in_a_readers_format_one_table_a_sheet(built):
 
 
 class _References(HTMLParser):
-    """Every URL-bearing attribute, tag and CSS url()/@import in a page."""
+    """Every URL-bearing attribute, tag, id and CSS url()/@import in a page."""
 
     ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "poster", "data", "action", "background", "formaction"}
 
     def __init__(self):
         super().__init__()
-        self.urls, self.tags, self.css = [], [], []
+        self.urls, self.tags, self.css, self.ids = [], [], [], []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
@@ -215,6 +218,10 @@ class _References(HTMLParser):
                 self.urls.append(value or "")
             if name == "style":
                 self.css.append(value or "")
+            if name == "id":
+                self.ids.append(value)
+            if value and "url(#" in value:
+                self.urls += re.findall(r"url\((#[^)]*)\)", value)
 
     handle_startendtag = handle_starttag
 
@@ -239,6 +246,59 @@ def test_html_is_self_contained(built):
     css = "\n".join(found.css)
     assert "@import" not in css and "@font-face" not in css
     assert all(u.strip("'\" ").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", css))
+
+
+def test_html_ids_are_unique_and_every_reference_finds_one(built):
+    found = _References()
+    found.feed((built / "report.html").read_text(encoding="utf-8"))
+    repeated = [i for i, n in collections.Counter(found.ids).items() if n > 1]
+    assert not repeated, sorted(repeated)[:10]
+    assert len(found.ids) > 1000        # the figures' SVG ids are there, prefixed rather than dropped
+    assert not {u[1:] for u in found.urls if u.startswith("#")} - set(found.ids)
+
+
+def _csv_links(page: str) -> dict[str, pd.DataFrame]:
+    """The table in each figure's 'Data (CSV)' link, by figure key."""
+    links = {}
+    for key, figure in re.findall(r'<figure id="figure-([^"]+)">(.*?)</figure>', page, flags=re.S):
+        match = re.search(r'<a class="data" download="([^"]+)" href="data:text/csv;charset=utf-8,([^"]*)">'
+                          r"Data \(CSV\)</a>", figure)
+        if match:
+            assert match.group(1) == f"{key}.csv"
+            links[key] = pd.read_csv(io.StringIO(urllib.parse.unquote(match.group(2))), index_col=0)
+    return links
+
+
+def test_html_figure_data_link_holds_the_data_to_four_figures():
+    data = pd.DataFrame({"a b": [1234567.0, float("nan")], "c,d": [0.000123456, -2.0]},
+                        index=pd.Index([2030, 2040], name="year"))
+    figure = content.Figure("k", "K", "Caption.", draw=None, data=data)
+    page = report_html.render([content.Section("s", "S", [figure, content.Figure("n", "N", "None.", None)])],
+                              {"k": "<svg ></svg>", "n": "<svg ></svg>"}, "meta")
+    links = _csv_links(page)
+    assert list(links) == ["k"]         # a figure without data has no link
+    pd.testing.assert_frame_equal(links["k"], data, rtol=5e-4)
+    assert "1.235e%2B06" in page and "0.0001235" in page    # 4 significant figures, not 17
+
+
+def test_html_comparison_figures_link_their_runs(built, runs):
+    links = _csv_links((built / "report.html").read_text(encoding="utf-8"))
+    assert set(links) == {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    for variable in sdecon.PUBLIC_VARIABLES:
+        expected = pd.DataFrame({name: runs[name][variable] for name in SCENARIOS})
+        pd.testing.assert_frame_equal(links[_slug(variable)], expected, rtol=5e-4, check_dtype=False,
+                                      check_names=False)
+
+
+def test_html_comparison_lines_name_scenario_and_values_on_hover(built, runs):
+    page = (built / "report.html").read_text(encoding="utf-8")
+    for variable in (content.SHARE, "Compute Spending"):
+        figure = page[page.index(f'<figure id="figure-{_slug(variable)}">'):]
+        figure = figure[:figure.index("</figure>")]
+        unit = plotting.unit_label(variable)
+        for name in SCENARIOS:
+            values = ", ".join(f"{y} {content.number(runs[name].loc[y, variable], unit)}" for y in (2030, 2040, 2050))
+            assert f"<title>{name}: {values}</title>" in figure
 
 
 def test_html_has_every_section_and_the_key_numbers(built, runs):
@@ -344,16 +404,21 @@ def test_figure_files_carry_their_title_and_unit(built):
 # ------------------------------------------------------------------------------ Chromium
 
 
-def test_html_in_headless_chromium(built, tmp_path):
+def _chromium(tmp_path: Path) -> list[str]:
+    """Headless Chromium's command line, its profile in `tmp_path`; skips the test without it."""
     chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
     if not chromium:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", "--disable-extensions",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_html_in_headless_chromium(built, tmp_path):
+    chromium = _chromium(tmp_path)
     shot, netlog = tmp_path / "screenshot.png", tmp_path / "netlog.json"
     result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--no-first-run", "--disable-extensions",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
+        [*chromium, "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}",
          f"--screenshot={shot}", "--window-size=1280,2000", (built / "report.html").as_uri()],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -365,6 +430,32 @@ def test_html_in_headless_chromium(built, tmp_path):
     urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text(encoding="utf-8", errors="replace")))
     own = re.compile(r"^https?://([^/]+\.)?(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(/|$)")
     assert not [u for u in urls if u.startswith(("http", "ws")) and not own.match(u)]
+
+
+def test_html_on_a_phone_and_a_wide_screen_in_headless_chromium(built, tmp_path):
+    """The page in a 390 px frame (a phone; a window cannot be that narrow) and a 1400 px one,
+    each scrolled half way: no sideways scrolling of the page on the phone, every table in a
+    box of its own that scrolls, and the contents in view on the wide screen only."""
+    chromium = _chromium(tmp_path)
+    page = html.escape((built / "report.html").read_text(encoding="utf-8"))
+    frames = "".join(f'<iframe width="{w}" height="800" srcdoc="{page}"></iframe>' for w in (390, 1400))
+    probe = tmp_path / "probe.html"
+    probe.write_text(f"""<!DOCTYPE html><html><body>{frames}<script>
+window.onload = () => {{ document.body.dataset.probe = JSON.stringify([...document.querySelectorAll('iframe')].map(f => {{
+  const doc = f.contentDocument, root = doc.documentElement;
+  f.contentWindow.scrollTo(0, root.scrollHeight / 2);
+  const tables = [...doc.querySelectorAll('table')];
+  return {{width: root.scrollWidth, tables: tables.length, nav: doc.querySelector('nav').getBoundingClientRect().top,
+           scrolling: tables.filter(t => getComputedStyle(t.parentElement).overflowX === 'auto').length}}; }})); }};
+</script></body></html>""", encoding="utf-8")
+    result = subprocess.run([*chromium, "--window-size=1900,1000", "--dump-dom", probe.as_uri()],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    phone, wide = json.loads(html.unescape(re.search(r'data-probe="([^"]*)"', result.stdout).group(1)))
+    assert phone["width"] <= 390 and wide["width"] <= 1400
+    assert phone["tables"] >= 5 and phone["scrolling"] == phone["tables"]
+    assert 0 <= wide["nav"] < 100, "the contents stay in view on a wide screen"
+    assert phone["nav"] < 0, "on a phone the contents are at the top, scrolled away with the page"
 
 
 # ------------------------------------------------------------------------------ content
@@ -759,6 +850,28 @@ def test_full_report_forecast_is_the_posteriors(full, full_manifest):
     assert len(list((full / "figures").glob("forecast-*.svg"))) == 4
     summary = page[:page.index('<section id="scenarios">')]
     assert "Given the history (the posterior of the fitted parameters)" in summary
+
+
+def test_full_report_history_fan_and_forecast_figures_link_their_data(full, sweep_dir):
+    page = (full / "report.html").read_text(encoding="utf-8")
+    links = _csv_links(page)
+    keys = re.findall(r'<figure id="figure-((?:history|fan|forecast)-[^"]+)">', page)
+    assert keys and set(keys) <= set(links)
+    share = _slug(content.SHARE)
+
+    def same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+        pd.testing.assert_frame_equal(got[list(expected.columns)], expected, rtol=5e-4, check_dtype=False,
+                                      check_names=False)
+
+    bands = sdecon.load_sweep(sweep_dir).bands
+    same(links[f"fan-{share}"], bands[bands["variable"] == content.SHARE].set_index("year")[["p5", "p50", "p95"]])
+    sheet = pd.read_excel(full / "results.xlsx", sheet_name="forecast", engine="openpyxl")
+    rows = sheet[(sheet["scenario"] == "plain") & (sheet["variable"] == content.SHARE)]
+    same(links[f"forecast-plain-{share}"], rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
+    residuals = sdecon.load_calibration(CALIBRATION).residuals
+    for series, table in residuals.groupby("series"):
+        same(links[f"history-{_slug(series)}"], table.sort_values("year", kind="stable").set_index("year")[
+            ["observed", "modelled"]])
 
 
 def test_full_report_pdf_sections_each_start_a_page(full, full_manifest):

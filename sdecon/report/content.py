@@ -58,6 +58,7 @@ class Figure:
     caption: str
     draw: Callable                # draw(ax=, fontscale=): an sdecon.plotting function, its data bound
     label_width: float = 0.0      # extra room left of the axes for long tick labels, inches
+    data: pd.DataFrame | None = None  # the numbers drawn, indexed by year: the HTML's CSV link
 
 
 @dataclass
@@ -168,6 +169,12 @@ def _key_numbers(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
             rows.append({"variable": variable, "unit": plotting.unit_label(variable), "scenario": name,
                          **{year: float(frame.loc[year, variable]) for year in KEY_YEARS}})
     return pd.DataFrame(rows)
+
+
+def _band_table(bands: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """A variable's percentile bands (columns p5 ... p95) by year: the data of its fan chart."""
+    rows = bands[bands["variable"] == variable].set_index("year").sort_index()
+    return rows[sorted((c for c in rows.columns if re.fullmatch(r"p\d+", c)), key=lambda c: int(c[1:]))]
 
 
 def _sha256(path: Path) -> str:

@@ -2,12 +2,16 @@
 PNG (for slides) and SVG (for print, and inlined in the HTML)."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
+import numpy as np
+
 from .. import plotting
-from .content import Figure
+from .content import Figure, number
 
 FIGURE_DPI = 120          # PNG: 960 x 504 pixels, enough for a slide; the SVG is for print
+HOVER_YEARS = (2030, 2040, 2050)   # the values a line's tooltip names
 
 
 def render_figure(figure: Figure):
@@ -42,6 +46,34 @@ def _save_png(fig, path: Path) -> None:
     palette.save(path, format="PNG", optimize=True)
 
 
+def _hover_titles(fig) -> dict[str, str]:
+    """Give each line of data in a legend an SVG id and say, by id, what hovering over it shows:
+    its label and its values in `HOVER_YEARS` (its last point when it has none of them), in
+    the axis' unit as the report prints it."""
+    titles = {}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            label = line.get_label()
+            # Not in the legend (the base year's line), or not in data coordinates (a threshold)
+            if label.startswith("_") or line.get_transform() != ax.transData:
+                continue
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            points = [(year, y[x == year][0]) for year in HOVER_YEARS if (x == year).any()] or [(x[-1], y[-1])]
+            line.set_gid(f"hover-{len(titles) + 1}")
+            titles[line.get_gid()] = f"{label}: " + ", ".join(
+                f"{year:g} {number(value, ax.get_ylabel())}" for year, value in points)
+    return titles
+
+
+def _with_titles(path: Path, titles: dict[str, str]) -> str:
+    """The SVG at `path` with each titled group's <title> (a browser shows it on hover), written back."""
+    svg = path.read_text(encoding="utf-8")
+    for gid, title in titles.items():
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}">\n   <title>{html.escape(title)}</title>', 1)
+    path.write_text(svg, encoding="utf-8")
+    return svg
+
+
 def save_figure(figure: Figure, folder: Path) -> str:
     """Write `folder`/KEY.png and KEY.svg of a figure block.
 
@@ -54,13 +86,14 @@ def save_figure(figure: Figure, folder: Path) -> str:
 
     fig = render_figure(figure)
     try:
+        titles = _hover_titles(fig)
         meta = {"Title": figure.title, "Type": None, "Format": None, "Creator": None, "Date": None}
         # Text stays text in the SVG (small, searchable; a short font list); ids are salted
-        # per figure so that several SVGs inlined in one HTML page never share an id.
+        # per figure, so that a figure's file is the same at every run.
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": figure.key,
                                     "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial"]}):
             fig.savefig(folder / f"{figure.key}.svg", metadata=meta)
         _save_png(fig, folder / f"{figure.key}.png")
     finally:
         plotting.plt.close(fig)
-    return (folder / f"{figure.key}.svg").read_text(encoding="utf-8")
+    return _with_titles(folder / f"{figure.key}.svg", titles)

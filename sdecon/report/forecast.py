@@ -8,8 +8,8 @@ import functools
 from .. import plotting
 from ..forecasts import Forecast
 from ..posteriors import Posterior
-from .content import (KEY_VARIABLES, Figure, Heading, Section, Table, _display_path, _key_unit, _key_value, _slug,
-                      exact, fmt)
+from .content import (KEY_VARIABLES, Figure, Heading, Section, Table, _band_table, _display_path, _key_unit,
+                      _key_value, _slug, exact, fmt)
 
 #: Years of the forecast table.
 YEARS = (2024, 2030, 2040, 2050)
@@ -31,7 +31,8 @@ def forecast_figures(forecasts: dict[str, Forecast], first: int = 1) -> list[Fig
                           "scale and fitted level taken out)." if has_data else "."))
             figures.append(Figure(f"forecast-{_slug(name)}-{_slug(variable)}",
                                   f"{variable}: forecast given the history ({name})", caption,
-                                  functools.partial(plotting.plot_forecast, result, variable)))
+                                  functools.partial(plotting.plot_forecast, result, variable),
+                                  data=_band_table(result.bands, variable)))
             number += 1
     return figures
 

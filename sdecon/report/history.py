@@ -32,7 +32,8 @@ def history_figures(calibration: Calibration, first: int = 1) -> list[Figure]:
                         f"{fmt(math.exp(levels[series]))}, the constant factor the fit found between them "
                         "and the data.")
         figures.append(Figure(f"history-{_slug(series)}", title, caption,
-                              functools.partial(plotting.plot_series_history, table, trend=series in levels)))
+                              functools.partial(plotting.plot_series_history, table, trend=series in levels),
+                              data=table.set_index("year")[["observed", "modelled"]]))
     return figures
 
 

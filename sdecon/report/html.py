@@ -1,9 +1,13 @@
-"""report.html: one self-contained page (CSS inline, figures as inline SVG, no script, no
-request to the network), readable on a laptop and printable."""
+"""report.html: one self-contained page (CSS inline, figures as inline SVG, each with its data
+as a CSV in a data: link; no script, no request to the network), readable on a laptop and a
+phone, and printable."""
 from __future__ import annotations
 
 import html
 import re
+import urllib.parse
+
+import pandas as pd
 
 from .._version import __version__
 from .content import GENERATOR, TITLE, Bullets, Figure, Heading, Section, Table
@@ -15,9 +19,25 @@ body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans
 .page { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 header h1 { font-size: 1.9rem; line-height: 1.2; margin: 0.5rem 0 0.25rem; }
 .meta { color: #59636e; font-size: 0.9rem; margin: 0; }
+h1, h2, h3, p, li, figcaption, .meta { overflow-wrap: break-word; }   /* long paths and hashes */
 nav { background: #f6f8fa; border: 1px solid #d1d9e0; border-radius: 6px; padding: 0.5rem 1rem;
       margin: 1.25rem 0; font-size: 0.95rem; }
 nav ol { margin: 0.25rem 0; padding-left: 1.5rem; columns: 2; }
+main { min-width: 0; }
+/* A wide screen: the contents in a column of their own, in view while the page scrolls. */
+@media screen and (min-width: 75rem) {
+  .page { max-width: 80rem; display: grid; grid-template-columns: 14rem minmax(0, 1fr); column-gap: 2rem; }
+  header { grid-column: 1 / -1; }
+  nav { position: sticky; top: 1rem; align-self: start; max-height: calc(100vh - 2rem); overflow-y: auto;
+        margin-top: 2.5rem; }
+  nav ol { columns: 1; }
+}
+/* A phone: the contents in one column at the top. */
+@media (max-width: 40rem) {
+  .page { padding: 1rem 0.75rem 3rem; }
+  header h1 { font-size: 1.5rem; }
+  nav ol { columns: 1; }
+}
 a { color: #0550ae; }
 section { margin-top: 2.5rem; }
 h2 { font-size: 1.5rem; border-bottom: 1px solid #d1d9e0; padding-bottom: 0.3rem; }
@@ -36,6 +56,7 @@ td.short { white-space: nowrap; }
 .caption, figcaption { color: #59636e; font-size: 0.85rem; }
 figure { margin: 1.5rem 0; }
 figure svg { width: 100%; height: auto; display: block; }
+a.data { white-space: nowrap; }
 ul { padding-left: 1.4rem; }
 li { margin: 0.3rem 0; }
 @page { size: A4; margin: 15mm; }
@@ -81,9 +102,20 @@ def _html_table(table: Table) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>{caption}')
 
 
-def _inline_svg(svg: str, title: str) -> str:
+def _inline_svg(svg: str, title: str, key: str) -> str:
+    """The SVG for the page, every id in it (and every reference to one) prefixed with the
+    figure's key: matplotlib numbers the groups of every figure alike (figure_1, axes_1, ...)."""
     svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>", "", svg, flags=re.S).strip()
+    svg = re.sub(r'(?<=\s)(id="|(?:xlink:)?href="#)|url\(#', lambda m: f"{m.group(0)}{key}-", svg)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
+
+
+def _csv_link(data: pd.DataFrame, key: str) -> str:
+    """A link holding `data` as a CSV (its index the first column, values to 4 significant
+    figures), percent-encoded in a data: URL: the page stays one file."""
+    shown = data.map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(shown.to_csv(lineterminator="\n"), safe=",")
+    return f'<a class="data" download="{html.escape(key)}.csv" href="{href}">Data (CSV)</a>'
 
 
 def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
@@ -123,9 +155,10 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
             elif isinstance(block, Table):
                 parts.append(_html_table(block) + "\n")
             elif isinstance(block, Figure):
-                parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title)}'
+                link = "" if block.data is None else " " + _csv_link(block.data, block.key)
+                parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title, block.key)}'
                              f"<figcaption>{e(block.caption)} Files: figures/{e(block.key)}.png, "
-                             f"figures/{e(block.key)}.svg.</figcaption></figure>\n")
+                             f"figures/{e(block.key)}.svg.{link}</figcaption></figure>\n")
         parts.append("</section>\n")
     parts.append("</main>\n</div>\n</body>\n</html>\n")
     return "".join(parts)

@@ -31,7 +31,8 @@ def comparison_figures(runs: dict[str, pd.DataFrame]) -> list[Figure]:
         caption = (f"Figure {number}. {variable} by scenario ({plotting.unit_label(variable)})"
                    f"{', logarithmic scale' if log else ''}.{_agreement(runs, variable)}")
         figures.append(Figure(_slug(variable), variable, caption,
-                              functools.partial(plotting.plot_scenarios, runs, variable)))
+                              functools.partial(plotting.plot_scenarios, runs, variable),
+                              data=pd.DataFrame({name: frame[variable] for name, frame in runs.items()})))
     return figures
 
 

@@ -7,8 +7,8 @@ import functools
 import pandas as pd
 
 from .. import model, parameter, plotting
-from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _display_path,
-                      _key_unit, _key_value, _not_converged, _percent, _slug, exact, fmt)
+from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _band_table,
+                      _display_path, _key_unit, _key_value, _not_converged, _percent, _slug, exact, fmt)
 from ..sweeps import SweepResult
 from .pdf import _text_width
 
@@ -37,7 +37,10 @@ def fan_figures(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: di
                    f"runs of {name}: shaded from {outer} out to in, the median as a line"
                    f"{', logarithmic scale' if log else ''}."
                    + (f" Dashed: the report's run of {name}." if run is not None else ""))
-        figures.append(Figure(f"fan-{_slug(variable)}", f"{variable}: range over the sweep", caption, draw))
+        data = _band_table(bands, variable)
+        if run is not None:
+            data[f"{name} run"] = run
+        figures.append(Figure(f"fan-{_slug(variable)}", f"{variable}: range over the sweep", caption, draw, data=data))
     return figures
 
 
