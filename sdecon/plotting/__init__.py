@@ -9,8 +9,9 @@ chart with them. One rule chooses a log scale (`uses_log_scale`), one function l
 
 pyplot is imported on first use (`plotting.plt` too), so importing this package stays quick.
 """
-from .base import (FIGURE_FORMATS, INDEX_SHOWN, KEY_PANELS, LOG_SPAN, SERIES_TITLES, TORNADO_TOP, UNIT_LABELS,
-                   Index, _pyplot, figure_writer, percentile_pairs, series_title, unit_label, uses_log_scale)
+from .base import (DASHES, FIGURE_FORMATS, INDEX_SHOWN, KEY_PANELS, LOG_SPAN, SCENARIO_STYLES, SERIES_TITLES,
+                   TORNADO_TOP, UNIT_LABELS, Index, _pyplot, figure_writer, percentile_pairs, scenario_styles,
+                   series_title, unit_label, uses_log_scale)
 from .runs import (plot_backtest, plot_fan, plot_forecast, plot_forecasts, plot_history,
                    plot_key_outputs, plot_scenarios, plot_series_history)
 from .sensitivity import LOG_OUTPUTS, NOT_CONVERGED, index_unit, plot_tornado, tornado_order

@@ -3,14 +3,17 @@ writing a figure to a file."""
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from .. import model
+from .._version import __version__
 from ..output import check_writable
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
@@ -70,7 +73,15 @@ INDEX_SHOWN = {
     "lhs": Index("Latin hypercube", "S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
 }
 
-_STYLES = ("-", "--", ":", "-.")
+#: Dash patterns, one for each of tab10's ten colours: the first ten line styles differ in
+#: colour and in dash, so in grey print too.
+DASHES = ("-", "--", ":", "-.", (0, (10, 3)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2, 2, 2)),
+          (0, (5, 5)), (0, (12, 2, 1, 2, 1, 2)))
+
+#: The line style (an index of `_style`) of each shipped scenario, whatever the order a chart
+#: draws them in; the four of the example report keep the first four.
+SCENARIO_STYLES = {"baseline": 0, "jevons": 1, "saturation": 2, "efficiency-shock": 3, "infrastructure-limits": 4,
+                   "seed004-base": 5, "seed004-aggressive": 6, "seed004-conservative": 7, "seed004-theoretical": 8}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -161,9 +172,32 @@ def _axes(ax, size: tuple[float, float] = (8, 4.2)):
 
 
 def _style(index: int) -> dict:
-    """Colour and line style per line: distinct in colour and in grey print."""
+    """The index-th line style: tab10's colours each with its own dash; past ten, the dashes
+    shift by one every ten, so that no pair of colour and dash repeats within a hundred."""
     from matplotlib import colormaps
-    return {"color": colormaps["tab10"](index % 10), "linestyle": _STYLES[index % len(_STYLES)]}
+    return {"color": colormaps["tab10"](index % 10), "linestyle": DASHES[(index + index // 10) % len(DASHES)]}
+
+
+def scenario_styles(names: Sequence[str]) -> dict[str, dict]:
+    """The colour and dash of each scenario's line, the same in every chart and report.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The scenarios a chart draws, in its order.
+
+    Returns
+    -------
+    dict of str to dict
+        For each name, ``color`` and ``linestyle`` keywords of ``Axes.plot``. A shipped
+        scenario has its own style (``SCENARIO_STYLES``) whatever the order; any other name
+        takes, in the order given, the first style that no shipped scenario in `names` has.
+        The styles of different names differ.
+    """
+    taken = {SCENARIO_STYLES[name] for name in names if name in SCENARIO_STYLES}
+    free = (index for index in itertools.count() if index not in taken)
+    return {name: _style(SCENARIO_STYLES[name] if name in SCENARIO_STYLES else next(free))
+            for name in dict.fromkeys(names)}
 
 
 def _power_of_ten(value: float, _position=None) -> str:
