@@ -58,3 +58,29 @@ def test_a_scenario_keeps_its_colour_and_dash_whatever_the_order(close):
 def test_many_lines_never_share_a_style():
     styles = plotting.scenario_styles([f"user-{k}" for k in range(40)])
     assert len({(s["color"], str(s["linestyle"])) for s in styles.values()}) == 40
+
+
+def _tick_years(ax) -> list[str]:
+    """The x tick labels as drawn."""
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+
+
+def _whole_years(labels: list[str]) -> bool:
+    return len(labels) >= 2 and all(label.isdigit() and len(label) == 4 for label in labels)
+
+
+def test_time_axes_tick_whole_years(close):
+    # A span of dates given as fractions of a year, shorter than two years: the default ticks
+    # would be 2023.25, 2023.5, ...
+    table = pd.DataFrame({"series": "world_gdp_nominal", "year": [2023.2, 2023.6, 2024.1],
+                          "observed": [1.0, 2.0, 3.0], "modelled": [1.1, 1.9, 3.2], "unit": "USD billion"})
+    ax = plotting.plot_series_history(table)
+    assert _whole_years(_tick_years(ax)) and "2023" in _tick_years(ax) and "2024" in _tick_years(ax)
+    two_years = _runs(["baseline"])["baseline"].loc[2023:2025]
+    assert _whole_years(_tick_years(plotting.plot_scenarios(two_years, VARIABLE)))
+    times = [2019.5, 2020.5, 2021.5, 2022.5]
+    paths = pd.DataFrame({"series": "s", "time": times * 2, "observed": [1.0, 2.0, 4.0, 8.0] * 2,
+                          "modelled": [1.0, 2.1, 3.9, 8.2, 1.0, 1.9, 4.2, 7.5], "origin": [2020] * 4 + [2021] * 4})
+    backtest = type("Backtest", (), {"paths": paths, "origins": (2020, 2021)})()
+    assert _whole_years(_tick_years(plotting.plot_backtest(backtest, "s")))

@@ -221,9 +221,20 @@ def _y_scale(ax, log: bool, values) -> None:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
+def _year_axis(ax) -> None:
+    """Ticks at whole years only (never "2023.5"); a span shorter than two whole years is widened
+    to the years around it, so that at least two are marked."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    low, high = ax.get_xlim()
+    if math.floor(high) - math.ceil(low) < 1:
+        ax.set_xlim(math.floor(low), math.ceil(high))
+
+
 def _label_time_axes(ax, scale: float, title: str, ylabel: str, values, legend_title: str | None) -> None:
-    """Title (saying when the scale is logarithmic), axis labels, y scale, grid and a legend
-    beside the plot."""
+    """Title (saying when the scale is logarithmic), axis labels, whole-year ticks, y scale, grid
+    and a legend beside the plot."""
+    _year_axis(ax)
     log = uses_log_scale(values)
     ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
     ax.set_xlabel("year", fontsize=9 * scale)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import SdeconError
 from .base import (DASHES, KEY_PANELS, percentile_pairs, scenario_styles, series_title, unit_label, _axes,
-                   _base_year_line, _grid, _label_time_axes, _legend_inside, _pyplot, _short_unit, _style)
+                   _base_year_line, _grid, _label_time_axes, _legend_inside, _pyplot, _short_unit, _style, _year_axis)
 
 
 def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str | Sequence[str], ax=None, *,
@@ -78,19 +78,12 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fo
     -------
     matplotlib Axes
     """
-    from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator
-
     table = table.sort_values("year", kind="stable")
     ax = _axes(ax)
     ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
             label="model, level fitted" if trend else "model")
     ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * fontscale,
             color="black", zorder=3, label="observed")
-    if table["year"].max() - table["year"].min() >= 4:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:             # a short span of dates given as fractions of a year: half years
-        ax.xaxis.set_major_locator(MultipleLocator(0.5))
-        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     _label_time_axes(ax, fontscale, series_title(str(table["series"].iloc[0])),
                      _short_unit(table["unit"].iloc[0]),
                      pd.concat([table["observed"], table["modelled"].dropna()]), "history")
@@ -223,6 +216,7 @@ def plot_backtest(result, series: str, ax=None):
     ax.set_yscale("log")
     ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
     ax.set_xlabel("year")
+    _year_axis(ax)
     ax.legend(fontsize=8)
     return ax
 
