@@ -3,13 +3,19 @@ whole years, and every exported figure carries its source line. The runs are mad
 chart does not care where its numbers come from), so that no test here runs the model."""
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
 import sdecon
-from sdecon import plotting
+from pictures import source_line_drawn
+from sdecon import model, plotting
+from sdecon.report import figures
+from sdecon.report.content import Figure
 
 VARIABLE = "Compute Spending"
 
@@ -84,3 +90,35 @@ def test_time_axes_tick_whole_years(close):
                           "modelled": [1.0, 2.1, 3.9, 8.2, 1.0, 1.9, 4.2, 7.5], "origin": [2020] * 4 + [2021] * 4})
     backtest = type("Backtest", (), {"paths": paths, "origins": (2020, 2021)})()
     assert _whole_years(_tick_years(plotting.plot_backtest(backtest, "s")))
+
+
+def _separate(fig) -> bool:
+    """The source line clear of every axes and its labels (drawn)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (line,) = [t for t in fig.texts if t.get_label() == "source"]
+    extent = line.get_window_extent(renderer)
+    return not any(extent.overlaps(ax.get_tightbbox(renderer)) for ax in fig.axes if ax.get_visible())
+
+
+def test_exported_figures_carry_the_source_line(tmp_path, close):
+    expected = f"Source: sdecon {sdecon.__version__} (model SHA-256 {model.model_hash()[:12]}); "
+    fig = plotting.plot_scenarios(_runs(["baseline", "jevons"]), VARIABLE).figure
+    for name in ("chart.png", "chart.svg"):
+        plotting.figure_writer(fig, tmp_path / name)(tmp_path / name)
+        plotting.figure_writer(fig, tmp_path / name)(tmp_path / name)   # again: still one line
+    svg = (tmp_path / "chart.svg").read_text(encoding="utf-8")
+    assert svg.count(expected + plotting.SOURCE_DATA) == 1 and ">year<" in svg      # text kept as text
+    assert source_line_drawn(tmp_path / "chart.png", 110) and _separate(fig)
+    assert not source_line_drawn(_png(plotting.plot_scenarios(_runs(["baseline"]), VARIABLE).figure, tmp_path), 110)
+
+    block = Figure("chart", VARIABLE, "", functools.partial(plotting.plot_scenarios, _runs(["baseline"]), VARIABLE))
+    svg = figures.save_figure(block, tmp_path)
+    assert svg.count(expected + figures.SOURCE_DATA) == 1
+    assert source_line_drawn(tmp_path / "chart.png", figures.FIGURE_DPI) and _separate(figures.render_figure(block))
+
+
+def _png(fig, folder) -> Path:
+    """`fig` saved as PNG as it is, without a source line."""
+    fig.savefig(folder / "plain.png", dpi=110)
+    return folder / "plain.png"

@@ -17,6 +17,8 @@ from .._version import __version__
 from ..output import check_writable
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
+SOURCE_DATA = "data and parameter sources: sdecon/data"   # what a figure's source line says of its data
+SOURCE_HEIGHT = 0.2       # inches at the bottom of a figure kept for its source line
 LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
 TORNADO_TOP = 10          # parameters a tornado chart shows
 
@@ -276,18 +278,74 @@ def _grid(draws: list, columns: int, panel: tuple[float, float], legend: float, 
     return fig
 
 
+def source_line(data: str = SOURCE_DATA) -> str:
+    """The line naming where an exported figure comes from.
+
+    Parameters
+    ----------
+    data : str
+        Where its data and parameters come from.
+
+    Returns
+    -------
+    str
+        ``"Source: sdecon <version> (model SHA-256 <first 12 hex digits>); <data>"``.
+    """
+    return f"Source: sdecon {__version__} (model SHA-256 {model.model_hash()[:12]}); {data}"
+
+
+def add_source(fig, text: str | None = None):
+    """Write a source line in small grey type at the bottom left of `fig`.
+
+    A constrained or tight layout keeps the bottom ``SOURCE_HEIGHT`` inches free for it; a
+    figure without a layout engine must leave that room itself. Called again, it replaces the
+    line rather than adding another.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The figure to export.
+    text : str, optional
+        The line (default: ``source_line()``).
+
+    Returns
+    -------
+    matplotlib Text
+        The line.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+
+    room = SOURCE_HEIGHT / fig.get_figheight()
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, room, 1, 1 - room))        # left, bottom, width, height
+    elif isinstance(engine, TightLayoutEngine):
+        engine.set(rect=(0, room, 1, 1))               # left, bottom, right, top
+    text = source_line() if text is None else text
+    for old in [t for t in fig.texts if t.get_label() == "source"]:
+        old.remove()
+    return fig.text(0.06 / fig.get_figwidth(), 0.05 / fig.get_figheight(), text, fontsize=6, color="0.4",
+                    ha="left", va="bottom", label="source")
+
+
 def figure_writer(fig, path: str | Path):
-    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf).
+    """A function saving `fig`, with its source line (`add_source`), to a file in the format
+    `path` names (.png, .svg or .pdf).
 
     The figure is drawn in memory and written in one piece: drawn straight to a full disk,
-    the PDF backend fails inside zlib, an error that names no file."""
+    the PDF backend fails inside zlib, an error that names no file. An SVG keeps its text as
+    text (small and searchable)."""
     import io
 
+    import matplotlib
+
     fmt = check_writable(path, FIGURE_FORMATS).suffix.lstrip(".").lower()
+    add_source(fig)
 
     def write(tmp: Path) -> None:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=110)
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(buffer, format=fmt, dpi=110)
         Path(tmp).write_bytes(buffer.getvalue())
 
     return write
