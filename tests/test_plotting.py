@@ -122,3 +122,9 @@ def _png(fig, folder) -> Path:
     """`fig` saved as PNG as it is, without a source line."""
     fig.savefig(folder / "plain.png", dpi=110)
     return folder / "plain.png"
+
+
+def test_a_narrow_figure_breaks_its_source_line(close):
+    narrow, wide = plotting.plt.figure(figsize=(3, 3)), plotting.plt.figure(figsize=(8, 3))
+    assert plotting.add_source(narrow).get_text() == plotting.source_line().replace("; ", ";\n")
+    assert plotting.add_source(wide).get_text() == plotting.source_line()

@@ -18,7 +18,7 @@ from ..output import check_writable
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 SOURCE_DATA = "data and parameter sources: sdecon/data"   # what a figure's source line says of its data
-SOURCE_HEIGHT = 0.2       # inches at the bottom of a figure kept for its source line
+SOURCE_HEIGHT = 0.2       # inches at the bottom of a figure kept for its source line (0.1 more a line)
 LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
 TORNADO_TOP = 10          # parameters a tornado chart shows
 
@@ -297,7 +297,8 @@ def source_line(data: str = SOURCE_DATA) -> str:
 def add_source(fig, text: str | None = None):
     """Write a source line in small grey type at the bottom left of `fig`.
 
-    A constrained or tight layout keeps the bottom ``SOURCE_HEIGHT`` inches free for it; a
+    A line wider than the figure is broken after each "; ". A constrained or tight layout
+    keeps the bottom ``SOURCE_HEIGHT`` inches free for it (0.1 more for each further line); a
     figure without a layout engine must leave that room itself. Called again, it replaces the
     line rather than adding another.
 
@@ -313,15 +314,20 @@ def add_source(fig, text: str | None = None):
     matplotlib Text
         The line.
     """
+    from matplotlib.font_manager import FontProperties
     from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+    from matplotlib.textpath import TextToPath
 
-    room = SOURCE_HEIGHT / fig.get_figheight()
+    text = source_line() if text is None else text
+    points, *_ = TextToPath().get_text_width_height_descent(text, FontProperties(size=6), ismath=False)
+    if points / 72 > fig.get_figwidth() - 0.12:
+        text = text.replace("; ", ";\n")
+    room = (SOURCE_HEIGHT + 0.1 * text.count("\n")) / fig.get_figheight()
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(rect=(0, room, 1, 1 - room))        # left, bottom, width, height
     elif isinstance(engine, TightLayoutEngine):
         engine.set(rect=(0, room, 1, 1))               # left, bottom, right, top
-    text = source_line() if text is None else text
     for old in [t for t in fig.texts if t.get_label() == "source"]:
         old.remove()
     return fig.text(0.06 / fig.get_figwidth(), 0.05 / fig.get_figheight(), text, fontsize=6, color="0.4",
