@@ -2,9 +2,9 @@
 data forecasts it."""
 import numpy as np
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
-from pictures import source_line_drawn
 from sdecon import fit
 from sdecon.cli import main
 from sdecon.errors import SdeconError

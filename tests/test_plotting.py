@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
+from pictures import source_line_drawn
 
 import sdecon
-from pictures import source_line_drawn
 from sdecon import model, plotting
 from sdecon.report import figures
 from sdecon.report.content import Figure

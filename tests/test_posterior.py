@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
-from pictures import source_line_drawn
 from sdecon import cli, fit, forecasts, posteriors
 from sdecon.posteriors import Posterior, PosteriorWarning, load_posterior, posterior
 

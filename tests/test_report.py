@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
 import sdecon.calibration
 import sdecon.forecasts
 import sdecon.simulation
-from pictures import source_line_drawn
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
 from sdecon.report import content, excel, figures, sections, sensitivity, write_report

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import source_line_drawn
 from SALib.analyze import rbd_fast as salib_rbd_fast
 from SALib.test_functions import Ishigami
-from pictures import source_line_drawn
 
 import sdecon
 from sdecon import cli, data, engine, fit, sweeps

@@ -21,9 +21,10 @@ from .posterior import plot_corner, plot_trace
 
 
 __all__ = [
-    "FIGURE_FORMATS", "INDEX_SHOWN", "KEY_PANELS", "LOG_SPAN", "SERIES_TITLES", "TORNADO_TOP",
-    "UNIT_LABELS", "Index", "_pyplot", "figure_writer", "percentile_pairs", "series_title",
-    "unit_label", "uses_log_scale", "plot_backtest", "plot_fan", "plot_forecast", "plot_forecasts",
+    "DASHES", "FIGURE_FORMATS", "INDEX_SHOWN", "KEY_PANELS", "LOG_SPAN", "SCENARIO_STYLES", "SERIES_TITLES",
+    "SOURCE_DATA", "SOURCE_HEIGHT", "TORNADO_TOP", "UNIT_LABELS", "Index", "_pyplot", "add_source",
+    "figure_writer", "percentile_pairs", "scenario_styles", "series_title", "source_line", "unit_label",
+    "uses_log_scale", "plot_backtest", "plot_fan", "plot_forecast", "plot_forecasts",
     "plot_history", "plot_key_outputs", "plot_scenarios", "plot_series_history", "LOG_OUTPUTS",
     "NOT_CONVERGED", "index_unit", "plot_tornado", "tornado_order", "plot_box_limits",
     "plot_trajectory", "plot_corner", "plot_trace",
