@@ -187,10 +187,10 @@ def write(result: Backtest, directory: str | Path) -> list[Path]:
         outputs.append((directory / "coverage.csv", lambda tmp: result.coverage().to_csv(tmp)))
     for series in sorted(result.paths["series"].unique()):
         def draw(tmp, series=series):
-            figure, ax = plt.subplots(figsize=(7, 4))
+            figure, ax = plt.subplots(figsize=(7, 4), layout="tight")
             try:
                 plotting.plot_backtest(result, series, ax=ax)
-                figure.tight_layout()
+                plotting.add_source(figure)
                 figure.savefig(tmp, format="png", dpi=110)
             finally:
                 plt.close(figure)

@@ -2,6 +2,7 @@
 data forecasts it."""
 import numpy as np
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
 from sdecon import fit
@@ -61,6 +62,7 @@ def test_the_command_writes_errors_summaries_and_a_figure_per_series(tmp_path, c
     names = {p.name for p in out.iterdir()}
     assert {"errors.csv", "summary.csv", "next_year.csv",
             "global_datacenter_capex_delloro.png", "nvidia_datacenter_revenue_fiscal_year.png"} <= names
+    assert all(source_line_drawn(path, 110) for path in out.glob("*.png"))
     assert main(["backtest", "--origins", "20x1"]) == 2
     assert "expected years separated by commas" in capsys.readouterr().err
     assert main(["backtest", "--origins", "2023", "--output", str(tmp_path / "no" / "such")]) == 2

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
 from sdecon import cli, fit, forecasts, posteriors
@@ -170,8 +171,8 @@ def test_the_cli_samples_writes_and_prints_the_summary(tmp_path, capsys):
     assert "Cloud Shift Rate" in captured.out and "acceptance" in captured.out
     assert "warning" in captured.err  # 20 steps cannot be 50 autocorrelation times
     assert isinstance(load_posterior(path), Posterior)
-    assert (tmp_path / "p.png").stat().st_size > 0
-    assert (tmp_path / "t.svg").stat().st_size > 0
+    assert source_line_drawn(tmp_path / "p.png", 110)        # a narrow figure: the line in two
+    assert "Source: sdecon" in (tmp_path / "t.svg").read_text(encoding="utf-8")
 
 
 def test_corner_and_trace_draw_every_parameter_and_walker(recovery):

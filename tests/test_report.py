@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import source_line_drawn
 
 import sdecon
 import sdecon.calibration
@@ -398,7 +399,9 @@ def test_figure_files_carry_their_title_and_unit(built):
     for variable in sdecon.PUBLIC_VARIABLES:
         svg = (built / "figures" / f"{_slug(variable)}.svg").read_text(encoding="utf-8")
         assert variable in svg and plotting.unit_label(variable) in svg and ">year<" in svg
+        assert f"Source: sdecon {sdecon.__version__} (model SHA-256 {model.model_hash()[:12]})" in svg
         assert (built / "figures" / f"{_slug(variable)}.png").read_bytes()[:4] == b"\x89PNG"
+        assert source_line_drawn(built / "figures" / f"{_slug(variable)}.png", figures.FIGURE_DPI)
 
 
 # ------------------------------------------------------------------------------ Chromium

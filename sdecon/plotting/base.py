@@ -3,17 +3,22 @@ writing a figure to a file."""
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from .. import model
+from .._version import __version__
 from ..output import check_writable
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
+SOURCE_DATA = "data and parameter sources: sdecon/data"   # what a figure's source line says of its data
+SOURCE_HEIGHT = 0.2       # inches at the bottom of a figure kept for its source line (0.1 more a line)
 LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
 TORNADO_TOP = 10          # parameters a tornado chart shows
 
@@ -70,7 +75,15 @@ INDEX_SHOWN = {
     "lhs": Index("Latin hypercube", "S1", "S1_conf", "first-order index S1, RBD-FAST", "fraction of variance"),
 }
 
-_STYLES = ("-", "--", ":", "-.")
+#: Dash patterns, one for each of tab10's ten colours: the first ten line styles differ in
+#: colour and in dash, so in grey print too.
+DASHES = ("-", "--", ":", "-.", (0, (10, 3)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2, 2, 2)),
+          (0, (5, 5)), (0, (12, 2, 1, 2, 1, 2)))
+
+#: The line style (an index of `_style`) of each shipped scenario, whatever the order a chart
+#: draws them in; the four of the example report keep the first four.
+SCENARIO_STYLES = {"baseline": 0, "jevons": 1, "saturation": 2, "efficiency-shock": 3, "infrastructure-limits": 4,
+                   "seed004-base": 5, "seed004-aggressive": 6, "seed004-conservative": 7, "seed004-theoretical": 8}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -161,9 +174,32 @@ def _axes(ax, size: tuple[float, float] = (8, 4.2)):
 
 
 def _style(index: int) -> dict:
-    """Colour and line style per line: distinct in colour and in grey print."""
+    """The index-th line style: tab10's colours each with its own dash; past ten, the dashes
+    shift by one every ten, so that no pair of colour and dash repeats within a hundred."""
     from matplotlib import colormaps
-    return {"color": colormaps["tab10"](index % 10), "linestyle": _STYLES[index % len(_STYLES)]}
+    return {"color": colormaps["tab10"](index % 10), "linestyle": DASHES[(index + index // 10) % len(DASHES)]}
+
+
+def scenario_styles(names: Sequence[str]) -> dict[str, dict]:
+    """The colour and dash of each scenario's line, the same in every chart and report.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The scenarios a chart draws, in its order.
+
+    Returns
+    -------
+    dict of str to dict
+        For each name, ``color`` and ``linestyle`` keywords of ``Axes.plot``. A shipped
+        scenario has its own style (``SCENARIO_STYLES``) whatever the order; any other name
+        takes, in the order given, the first style that no shipped scenario in `names` has.
+        The styles of different names differ.
+    """
+    taken = {SCENARIO_STYLES[name] for name in names if name in SCENARIO_STYLES}
+    free = (index for index in itertools.count() if index not in taken)
+    return {name: _style(SCENARIO_STYLES[name] if name in SCENARIO_STYLES else next(free))
+            for name in dict.fromkeys(names)}
 
 
 def _power_of_ten(value: float, _position=None) -> str:
@@ -187,9 +223,20 @@ def _y_scale(ax, log: bool, values) -> None:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
+def _year_axis(ax) -> None:
+    """Ticks at whole years only (never "2023.5"); a span shorter than two whole years is widened
+    to the years around it, so that at least two are marked."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    low, high = ax.get_xlim()
+    if math.floor(high) - math.ceil(low) < 1:
+        ax.set_xlim(math.floor(low), math.ceil(high))
+
+
 def _label_time_axes(ax, scale: float, title: str, ylabel: str, values, legend_title: str | None) -> None:
-    """Title (saying when the scale is logarithmic), axis labels, y scale, grid and a legend
-    beside the plot."""
+    """Title (saying when the scale is logarithmic), axis labels, whole-year ticks, y scale, grid
+    and a legend beside the plot."""
+    _year_axis(ax)
     log = uses_log_scale(values)
     ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
     ax.set_xlabel("year", fontsize=9 * scale)
@@ -231,18 +278,80 @@ def _grid(draws: list, columns: int, panel: tuple[float, float], legend: float, 
     return fig
 
 
+def source_line(data: str = SOURCE_DATA) -> str:
+    """The line naming where an exported figure comes from.
+
+    Parameters
+    ----------
+    data : str
+        Where its data and parameters come from.
+
+    Returns
+    -------
+    str
+        ``"Source: sdecon <version> (model SHA-256 <first 12 hex digits>); <data>"``.
+    """
+    return f"Source: sdecon {__version__} (model SHA-256 {model.model_hash()[:12]}); {data}"
+
+
+def add_source(fig, text: str | None = None):
+    """Write a source line in small grey type at the bottom left of `fig`.
+
+    A line wider than the figure is broken after each "; ". A constrained or tight layout
+    keeps the bottom ``SOURCE_HEIGHT`` inches free for it (0.1 more for each further line); a
+    figure without a layout engine must leave that room itself. Called again, it replaces the
+    line rather than adding another.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The figure to export.
+    text : str, optional
+        The line (default: ``source_line()``).
+
+    Returns
+    -------
+    matplotlib Text
+        The line.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+    from matplotlib.textpath import TextToPath
+
+    text = source_line() if text is None else text
+    points, *_ = TextToPath().get_text_width_height_descent(text, FontProperties(size=6), ismath=False)
+    if points / 72 > fig.get_figwidth() - 0.12:
+        text = text.replace("; ", ";\n")
+    room = (SOURCE_HEIGHT + 0.1 * text.count("\n")) / fig.get_figheight()
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, room, 1, 1 - room))        # left, bottom, width, height
+    elif isinstance(engine, TightLayoutEngine):
+        engine.set(rect=(0, room, 1, 1))               # left, bottom, right, top
+    for old in [t for t in fig.texts if t.get_label() == "source"]:
+        old.remove()
+    return fig.text(0.06 / fig.get_figwidth(), 0.05 / fig.get_figheight(), text, fontsize=6, color="0.4",
+                    ha="left", va="bottom", label="source")
+
+
 def figure_writer(fig, path: str | Path):
-    """A function saving `fig` to a file in the format `path` names (.png, .svg or .pdf).
+    """A function saving `fig`, with its source line (`add_source`), to a file in the format
+    `path` names (.png, .svg or .pdf).
 
     The figure is drawn in memory and written in one piece: drawn straight to a full disk,
-    the PDF backend fails inside zlib, an error that names no file."""
+    the PDF backend fails inside zlib, an error that names no file. An SVG keeps its text as
+    text (small and searchable)."""
     import io
 
+    import matplotlib
+
     fmt = check_writable(path, FIGURE_FORMATS).suffix.lstrip(".").lower()
+    add_source(fig)
 
     def write(tmp: Path) -> None:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=110)
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(buffer, format=fmt, dpi=110)
         Path(tmp).write_bytes(buffer.getvalue())
 
     return write

@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SdeconError
-from .base import (KEY_PANELS, percentile_pairs, series_title, unit_label, _axes, _base_year_line, _grid,
-                   _label_time_axes, _legend_inside, _pyplot, _short_unit, _style)
+from .base import (DASHES, KEY_PANELS, percentile_pairs, scenario_styles, series_title, unit_label, _axes,
+                   _base_year_line, _grid, _label_time_axes, _legend_inside, _pyplot, _short_unit, _style, _year_axis)
 
 
 def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str | Sequence[str], ax=None, *,
                    title: str | None = None, fontscale: float = 1.0):
     """A variable over the years under one or several scenarios, a line each.
 
-    Each line has its own colour and dash; the base year is dotted, the y axis carries the
-    unit, and the scale is logarithmic when the values span more than ``LOG_SPAN``.
+    Each scenario has its own colour and dash, the same in every chart (``scenario_styles``);
+    with several variables, a scenario's lines share its colour and each variable has a dash
+    (with one scenario, a style each). The base year is dotted, the y axis carries the unit,
+    and the scale is logarithmic when the values span more than ``LOG_SPAN``.
 
     Parameters
     ----------
@@ -40,10 +42,15 @@ def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str |
     runs = runs if isinstance(runs, dict) else {"": runs}
     variables = [variable] if isinstance(variable, str) else list(variable)
     ax = _axes(ax)
+    styles = scenario_styles(list(runs))
     lines = [(name, frame, v) for name, frame in runs.items() for v in variables]
-    for index, (name, frame, v) in enumerate(lines):
+    for name, frame, v in lines:
         label = " / ".join(x for x in (name, v if len(variables) > 1 else "") if x)
-        ax.plot(frame.index, frame[v], label=label or None, linewidth=1.6, **_style(index))
+        style = styles[name]
+        if len(variables) > 1:
+            number = variables.index(v)
+            style = _style(number) if len(runs) == 1 else {**style, "linestyle": DASHES[number % len(DASHES)]}
+        ax.plot(frame.index, frame[v], label=label or None, linewidth=1.6, **style)
     _base_year_line(ax, fontscale)
     values = pd.concat([frame[v] for _, frame, v in lines])
     _label_time_axes(ax, fontscale, title or ", ".join(variables), unit_label(variables[-1]), values,
@@ -71,19 +78,12 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fo
     -------
     matplotlib Axes
     """
-    from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator
-
     table = table.sort_values("year", kind="stable")
     ax = _axes(ax)
     ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
             label="model, level fitted" if trend else "model")
     ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * fontscale,
             color="black", zorder=3, label="observed")
-    if table["year"].max() - table["year"].min() >= 4:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:             # a short span of dates given as fractions of a year: half years
-        ax.xaxis.set_major_locator(MultipleLocator(0.5))
-        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     _label_time_axes(ax, fontscale, series_title(str(table["series"].iloc[0])),
                      _short_unit(table["unit"].iloc[0]),
                      pd.concat([table["observed"], table["modelled"].dropna()]), "history")
@@ -216,6 +216,7 @@ def plot_backtest(result, series: str, ax=None):
     ax.set_yscale("log")
     ax.set_title(paths["label"].iloc[0] if "label" in paths and paths["label"].notna().any() else series)
     ax.set_xlabel("year")
+    _year_axis(ax)
     ax.legend(fontsize=8)
     return ax
 

@@ -12,6 +12,7 @@ from .content import Figure, number
 
 FIGURE_DPI = 120          # PNG: 960 x 504 pixels, enough for a slide; the SVG is for print
 HOVER_YEARS = (2030, 2040, 2050)   # the values a line's tooltip names
+SOURCE_DATA = "data and parameter sources: the report's Data sources and Assumptions"
 
 
 def render_figure(figure: Figure):
@@ -25,12 +26,14 @@ def render_figure(figure: Figure):
     Returns
     -------
     matplotlib Figure
-        8 x 4.2 inches, its one axes placed so that the legend fits beside it.
+        8 x 4.2 inches, its one axes placed so that the legend fits beside it and the source
+        line (`sdecon.plotting.add_source`) below the axis label.
     """
     fig = plotting.plt.figure(figsize=(8, 4.2), dpi=FIGURE_DPI)
     left = 0.95 + figure.label_width
     ax = fig.add_axes((left / 8, 0.6 / 4.2, (8 - left - 1.75) / 8, (4.2 - 0.6 - 0.5) / 4.2))
     figure.draw(ax=ax, fontscale=1.0)
+    plotting.add_source(fig, plotting.source_line(SOURCE_DATA))
     return fig
 
 

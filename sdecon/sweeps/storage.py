@@ -269,6 +269,7 @@ def _write_summaries(directory: Path, manifest: dict, bands: pd.DataFrame, index
             outputs.append((directory / "figures" / "tornado.png", _png_writer(drawn[-1])))
             for figure in drawn:
                 figure.suptitle(title, fontsize=9)
+                plotting.add_source(figure)
         write_all(outputs)
     finally:
         for figure in drawn:
