@@ -24,7 +24,7 @@ import pandas as pd
 from . import model, observations, parameter
 from ._version import __version__
 from .errors import SdeconError
-from .output import check_writable, write_all
+from .output import check_writable, read_json, write_all
 
 #: The project's calibration, fitted on the data through 2024; the baseline scenario uses it.
 BASELINE = Path(__file__).resolve().parent / "calibrations" / "baseline-2024.json"
@@ -161,19 +161,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """
     name = f"calibration file {str(path)!r}"
     path = Path(path)
-    if not path.exists():
-        raise SdeconError(f"{name} not found")
-    if path.is_dir():
-        raise SdeconError(f"{name} is a directory, not a JSON file")
-    try:
-        content = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} "
-                          f"column {error.colno}") from None
-    except UnicodeDecodeError:
-        raise SdeconError(f"{name} is not valid JSON: not UTF-8 text") from None
-    except OSError as error:
-        raise SdeconError(f"{name} cannot be read: {error.strerror or error}") from None
+    content = read_json(path, name)
     expected = 'expected {"parameters": {"Vensim Name": value, ...}}'
     if not isinstance(content, dict) or "parameters" not in content:
         raise SdeconError(f"{name} has no \"parameters\" object; {expected}")

@@ -1,7 +1,9 @@
-"""Write results to disk by file extension, atomically: a failed write leaves no file."""
+"""Files: results written by extension, atomically (a failed write leaves no file), and the
+JSON files sdecon wrote read back with one-line errors."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import tempfile
@@ -29,6 +31,25 @@ def check_writable(path: str | Path, allowed: tuple[str, ...]) -> Path:
     if path.is_dir():
         raise SdeconError(f"cannot write {str(path)!r}: it is a directory")
     return path
+
+
+def read_json(path: str | Path, name: str):
+    """The JSON content of `path`; `name` ("calibration file 'x.json'") starts the one-line
+    error when it is missing, a directory, unreadable or not JSON."""
+    path = Path(path)
+    if not path.exists():
+        raise SdeconError(f"{name} not found")
+    if path.is_dir():
+        raise SdeconError(f"{name} is a directory, not a JSON file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} "
+                          f"column {error.colno}") from None
+    except UnicodeDecodeError:
+        raise SdeconError(f"{name} is not valid JSON: not UTF-8 text") from None
+    except OSError as error:
+        raise SdeconError(f"{name} cannot be read: {error.strerror or error}") from None
 
 
 def write_all(outputs: list[tuple[str | Path, Callable[[Path], None]]]) -> list[Path]:

@@ -46,7 +46,7 @@ from . import data, fit, model, observations, parameter, scenarios
 from ._version import __version__
 from .calibration import load_calibration
 from .errors import SdeconError, closest
-from .output import check_writable, write_all
+from .output import check_writable, read_json, write_all
 
 #: A chain shorter than this many autocorrelation times draws a warning.
 MIN_TAU_LENGTHS = 50
@@ -254,14 +254,7 @@ def load_posterior(path: str | Path) -> Posterior:
     """
     name = f"posterior file {str(path)!r}"
     path = Path(path)
-    if not path.is_file():
-        raise SdeconError(f"{name} not found" if not path.exists() else f"{name} is not a file")
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise SdeconError(f"{name} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SdeconError(f"{name} cannot be read: {error}") from None
+    content = read_json(path, name)
     try:
         names = list(content["parameters"])
         parameter.validate({n: parameter.parameters()[n].default for n in names}, name) if names else None
