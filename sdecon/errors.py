@@ -1,4 +1,5 @@
-"""The one exception users of sdecon need to catch."""
+"""The one exception users of sdecon need to catch, and the checks of whole numbers that
+many functions share."""
 
 
 class SdeconError(Exception):
@@ -31,3 +32,24 @@ def closest(name: str, choices) -> str:
         lowered = {c.lower(): c for c in choices}
         near = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.5)]
     return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def whole(value, argument: str, least: int = 1) -> int:
+    """`value` as an int when it is a whole number of at least `least`, else the one-line error
+    naming `argument`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise SdeconError(f"{argument} {value!r} must be a whole number of at least {least}", argument=argument)
+    return int(value)
+
+
+def check_seed(value, argument: str = "seed") -> int:
+    """`value` as an int when it is a numpy seed (a whole number from 0 to 2**32 - 1), else the
+    one-line error naming `argument`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2 ** 32:
+        raise SdeconError(f"{argument} {value!r} must be a whole number from 0 to 2**32 - 1 (numpy's seeds)",
+                          argument=argument)
+    return int(value)

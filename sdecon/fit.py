@@ -32,7 +32,7 @@ from scipy import optimize
 
 from . import engine, model, observations, parameter, scenarios
 from .calibration import Calibration, load_calibration
-from .errors import SdeconError, closest
+from .errors import SdeconError, check_seed, closest
 
 #: Parameters fitted by default: those the 2015-2024 history speaks to. Left out because
 #: the history cannot tell them apart from these (the fit drove them to a bound with no
@@ -193,9 +193,7 @@ def calibrate(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
         Naming the parameters the data cannot identify.
     """
     started = time.perf_counter()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
-        raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1 (numpy's seeds)",
-                          argument="seed")
+    seed = check_seed(seed)
     chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
     names = list(params or DEFAULT_PARAMETERS)
     free = {n: p for n, p in parameter.parameters().items() if not p.fixed}

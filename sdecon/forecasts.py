@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import engine, fit, model, posteriors, scenarios
+from . import engine, model, posteriors, scenarios
 from ._version import __version__
-from .errors import SdeconError
+from .errors import SdeconError, check_seed, whole
 from .sweeps.sketch import PERCENTILES
 
 #: The posterior the package ships: the baseline's, given the data through 2024.
@@ -193,19 +193,14 @@ def forecast(scenario: str | scenarios.Scenario = "baseline",
         ``bands`` per variable and year, ``history`` with each data row's predictive
         intervals, ``coverage()``.
     """
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 20:
-        raise SdeconError(f"samples {samples!r} must be a whole number of at least 20 (percentiles "
-                          "of fewer draws mean little)", argument="samples")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
-        raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1", argument="seed")
+    samples = whole(samples, "samples", 20)  # percentiles of fewer draws mean little
+    seed = check_seed(seed)
     if posterior is None:
         posterior = SHIPPED_POSTERIOR
     post = posterior if isinstance(posterior, posteriors.Posterior) else posteriors.load_posterior(posterior)
     chosen = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
 
-    values = posteriors.base_values(chosen, post.names)
-    picks = post._rows(samples, seed)
-    values.update({n: post.samples[n].to_numpy()[picks] for n in post.names})
+    values, picks = posteriors._drawn(post, chosen, samples, seed)
     batch = engine.run(values, runs=samples, variables=model.PUBLIC_VARIABLES)
     units = model.documentation()["Units"]
     rows = []
@@ -215,8 +210,7 @@ def forecast(scenario: str | scenarios.Scenario = "baseline",
             rows.append([variable, str(units[variable]), int(round(year)), samples, *quantiles[:, j]])
     bands = pd.DataFrame(rows, columns=["variable", "unit", "year", "runs", *(f"p{p}" for p in PERCENTILES)])
 
-    seen = fit.select(until=post.until)
-    predicted, factor = posteriors._predictions(post, seen, samples, seed, chosen, None)
+    predicted, factor, seen = posteriors._predictions(post, None, values, picks, seed, None)
     table = seen.table
     scored = posteriors.intervals(predicted, table["observed"].to_numpy())
     with np.errstate(all="ignore"):

@@ -45,7 +45,7 @@ import pandas as pd
 from . import data, fit, model, observations, parameter, scenarios
 from ._version import __version__
 from .calibration import load_calibration
-from .errors import SdeconError, closest
+from .errors import SdeconError, check_seed, closest, whole
 from .output import check_writable, read_json, write_all
 
 #: A chain shorter than this many autocorrelation times draws a warning.
@@ -144,9 +144,7 @@ class Posterior:
 
     def _rows(self, n: int, seed: int) -> np.ndarray:
         """Which draws `n` seeded picks (with replacement) take."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise SdeconError(f"n {n!r} must be a whole number of at least 1", argument="n")
-        return np.random.default_rng(seed).integers(0, len(self.samples), size=n)
+        return np.random.default_rng(seed).integers(0, len(self.samples), size=whole(n, "n"))
 
     def summary(self) -> pd.DataFrame:
         """Median, 5% and 95% quantiles and effective sample size per parameter, and the
@@ -312,30 +310,38 @@ def predictive(post: Posterior, rows: observations.Observations, *, draws: int =
         Shaped (row, draw), in the rows' units; NaN where the model has no positive value or
         a trend-only series no level.
     """
-    return _predictions(post, rows, draws, seed, scenario, table)[0]
+    values, picks = _drawn(post, scenario, draws, seed)
+    return _predictions(post, rows, values, picks, seed, table)[0]
 
 
-def _predictions(post, rows, draws, seed, scenario, table):
-    """`predictive`'s draws, and the factor s of each (modelled = s x variable^power), both
-    shaped (row, draw)."""
+def _drawn(post, scenario, draws: int, seed: int) -> tuple[dict, np.ndarray]:
+    """The values of `draws` seeded picks of the posterior's draws (each sampled parameter an
+    array, a value a run; the others the scenario's), and the picks."""
     picks = post._rows(draws, seed)
     values = base_values(scenario or post.scenario, post.names)
     values.update({n: post.samples[n].to_numpy()[picks] for n in post.names})
+    return values, picks
+
+
+def _predictions(post, rows, values, picks, seed, table):
+    """`predictive`'s draws at `rows` (None: the rows the posterior saw), the factor s of each
+    (modelled = s x variable^power), both shaped (row, draw), and the rows."""
     seen = fit.select(until=post.until, table=table)
-    levels = observations.levels(fit._raw(values, seen, runs=draws), seen)
-    modelled = fit._raw(values, rows, runs=draws)
-    factor = np.repeat(rows.table["scale"].to_numpy(float)[:, None], draws, axis=1)
+    raw = fit._raw(values, seen, runs=len(picks))
+    levels = observations.levels(raw, seen)
+    modelled, rows = (raw, seen) if rows is None else (fit._raw(values, rows, runs=len(picks)), rows)
+    factor = np.repeat(rows.table["scale"].to_numpy(float)[:, None], len(picks), axis=1)
     trend_only = rows.table["fit"].to_numpy(bool)
     for series in rows.table.loc[trend_only, "series"].unique():
         at = (rows.table["series"] == series).to_numpy()
         factor[at] = np.exp(-levels[series]) if series in levels else np.nan
         modelled[at] *= factor[at]
     confidence = np.asarray(data.weights(rows.table["confidence"]), dtype=float)
-    scale = np.stack([post.noise[name].to_numpy()[picks] if name in post.noise else np.full(draws, np.nan)
+    scale = np.stack([post.noise[name].to_numpy()[picks] if name in post.noise else np.full(len(picks), np.nan)
                       for name in rows.table["series"]])
     sigma = scale / np.sqrt(confidence)[:, None]
     noise = np.random.default_rng([seed, 1]).standard_normal(modelled.shape)
-    return modelled * np.exp(sigma * noise), factor
+    return modelled * np.exp(sigma * noise), factor, rows
 
 
 def intervals(predicted: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
@@ -432,12 +438,6 @@ class _Target:
         return pd.DataFrame(np.sqrt(squares / chi2).T, columns=self.series)
 
 
-def _whole(value, argument: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise SdeconError(f"{argument} {value!r} must be a whole number of at least {least}", argument=argument)
-    return int(value)
-
-
 def _stale(chosen: scenarios.Scenario, names) -> dict[str, float]:
     """The parameters a previous calibration of the scenario set and this posterior does not
     sample, back at their defaults (as `sdecon.calibrate` does): that fit must not leak in."""
@@ -530,9 +530,8 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
     import emcee
 
     started = time.perf_counter()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
-        raise SdeconError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1", argument="seed")
-    steps = _whole(steps, "steps", 1)
+    seed = check_seed(seed)
+    steps = whole(steps, "steps")
     names = list(params or fit.DEFAULT_PARAMETERS)
     free = {n: p for n, p in parameter.parameters().items() if not p.fixed}
     for n in names:
@@ -542,7 +541,7 @@ def posterior(scenario: str | scenarios.Scenario = "baseline", *, until: int = 2
     if len(set(names)) != len(names):
         raise SdeconError(f"params names a parameter more than once; give each once: {names}", argument="params")
     ndim = len(names)
-    walkers = max(8, 4 * ndim) if walkers is None else _whole(walkers, "walkers", 2 * ndim)
+    walkers = max(8, 4 * ndim) if walkers is None else whole(walkers, "walkers", 2 * ndim)
     burn = steps // 4 if burn is None else burn
     if isinstance(burn, bool) or not isinstance(burn, (int, np.integer)) or not 0 <= burn < steps:
         raise SdeconError(f"burn {burn!r} must be a whole number from 0 to steps - 1 ({steps - 1})",
