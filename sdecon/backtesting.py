@@ -108,6 +108,8 @@ def backtest(origins: Sequence[int] | None = None, horizon: int | None = None, *
         `.errors` (one row a held-out observation), `.fits` (a Calibration per origin),
         `.summary()` by series and horizon, `.next_year()`; with a posterior, `.coverage()`.
     """
+    if horizon is not None and horizon < 1:
+        raise SdeconError(f"horizon {horizon} must be at least 1 year", argument="horizon")
     if posterior is not None:
         if origins is not None:
             raise SdeconError("origins: a backtest from a posterior starts where its data end; give "
@@ -124,8 +126,6 @@ def backtest(origins: Sequence[int] | None = None, horizon: int | None = None, *
             raise SdeconError(f"origins: {origin} is outside the years a backtest can use: expected "
                               f"{first} to {LAST_DATA_YEAR - 1} (some data to fit before it, some "
                               f"to forecast after it)", argument="origins")
-    if horizon is not None and horizon < 1:
-        raise SdeconError(f"horizon {horizon} must be at least 1 year", argument="horizon")
     frames, fits, paths = [], {}, []
     for origin in origins:
         with warnings.catch_warnings():
@@ -136,12 +136,8 @@ def backtest(origins: Sequence[int] | None = None, horizon: int | None = None, *
         # One run per origin, seen through the observation operator at every data row: the
         # rows after the origin are the held-out ones, the whole is the figure's path.
         seen = fit.out_of_sample(result, since=start, until=LAST_DATA_YEAR, table=table)
-        until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
-        held_out = seen[(seen["time"] >= origin + 1) & (seen["time"] < until + 1)].copy()
-        held_out.insert(0, "origin", origin)
-        held_out.insert(1, "horizon", np.floor(held_out["time"] - origin).astype(int).clip(lower=1))
-        frames.append(held_out.reset_index(drop=True))
-        paths.append(seen.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]])
+        frames.append(_held_out(seen, origin, horizon))
+        paths.append(_path(seen, origin))
     errors = pd.concat(frames, ignore_index=True)
     return Backtest(origins, horizon, errors, fits, pd.concat(paths, ignore_index=True))
 
@@ -152,8 +148,6 @@ def _predictive(posterior, horizon, scenario, draws, seed, table) -> Backtest:
     if not origin < LAST_DATA_YEAR:
         raise SdeconError(f"posterior: its data run through {origin}, leaving no later year to score; "
                           f"sample one with --until before {LAST_DATA_YEAR}", argument="posterior")
-    if horizon is not None and horizon < 1:
-        raise SdeconError(f"horizon {horizon} must be at least 1 year", argument="horizon")
     rows = fit.select(until=LAST_DATA_YEAR, table=table)
     predicted = posteriors.predictive(post, rows, draws=draws, seed=seed, scenario=scenario, table=table)
     scored = posteriors.intervals(predicted, rows.table["observed"].to_numpy())
@@ -162,13 +156,22 @@ def _predictive(posterior, horizon, scenario, draws, seed, table) -> Backtest:
     frame.insert(6, "log_error", np.log(scored["median"] / frame["observed"]))
     # a trend-only series with no row through the origin has no level to predict with
     frame = pd.concat([frame, scored.drop(columns="median")], axis=1)[np.isfinite(scored["median"])]
+    return Backtest((origin,), horizon, _held_out(frame, origin, horizon), {}, _path(frame, origin),
+                    posterior=str(post.path) if post.path else "in memory")
+
+
+def _held_out(seen: pd.DataFrame, origin: int, horizon: int | None) -> pd.DataFrame:
+    """The rows after `origin` (within `horizon` years, when given), with their origin and horizon."""
     until = LAST_DATA_YEAR if horizon is None else min(LAST_DATA_YEAR, origin + horizon)
-    held_out = frame[(frame["time"] >= origin + 1) & (frame["time"] < until + 1)].copy()
+    held_out = seen[(seen["time"] >= origin + 1) & (seen["time"] < until + 1)].copy()
     held_out.insert(0, "origin", origin)
     held_out.insert(1, "horizon", np.floor(held_out["time"] - origin).astype(int).clip(lower=1))
-    paths = frame.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]]
-    return Backtest((origin,), horizon, held_out.reset_index(drop=True), {}, paths,
-                    posterior=str(post.path) if post.path else "in memory")
+    return held_out.reset_index(drop=True)
+
+
+def _path(seen: pd.DataFrame, origin: int) -> pd.DataFrame:
+    """Every row's modelled value from one origin: the figure's path."""
+    return seen.assign(origin=origin)[["origin", "series", "label", "time", "observed", "modelled"]]
 
 
 def write(result: Backtest, directory: str | Path) -> list[Path]:
