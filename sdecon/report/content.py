@@ -143,6 +143,28 @@ def _percent(x: float) -> str:
     return number(x, "fraction of GDP")
 
 
+def _three(x: float) -> str:
+    """A positive number to three significant figures, trailing zeros kept: 9.996 -> "10.0"."""
+    text = f"{float(f'{x:.3g}'):#.3g}".rstrip(".")
+    return f"{float(text):,.0f}" if float(text) >= 1000 else text
+
+
+def money(billions: float) -> str:
+    """An amount in USD billion as a reader says it, to three significant figures: "$780 billion",
+    "$73.9 trillion", "$12.0 million"; "< $1 million" below that; "" for NaN."""
+    if billions is None or math.isnan(billions):
+        return ""
+    x = abs(float(billions))
+    sign = "-" if billions < 0 else ""
+    if x == 0:
+        return "$0"
+    if float(f"{x:.3g}") < 1e-3:
+        return f"{'> -' if sign else '< '}$1 million"
+    for size, word in ((1e3, "trillion"), (1.0, "billion"), (1e-3, "million")):
+        if float(f"{x / size:.3g}") >= 1 or size == 1e-3:
+            return f"{sign}${_three(x / size)} {word}"
+
+
 def _factor(ratio: float) -> str:
     return f"{fmt(ratio)}-fold"
 
