@@ -131,7 +131,8 @@ def _calibrate(args) -> None:
     outputs = [(args.output, result.writer(args.output))] if args.output else []
     figure = None
     if args.figure:
-        figure = plotting.plot_history(result.residuals, f"sdecon: model against history to {args.until}")
+        figure = plotting.plot_history(result.residuals, f"sdecon: model against history to {args.until}",
+                                       levels=result.levels)
     try:
         if figure is not None:
             outputs.append((args.figure, plotting.figure_writer(figure, args.figure)))

@@ -4,6 +4,7 @@ chart does not care where its numbers come from), so that no test here runs the 
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,41 @@ def test_a_narrow_figure_breaks_its_source_line(close):
     narrow, wide = plotting.plt.figure(figsize=(3, 3)), plotting.plt.figure(figsize=(8, 3))
     assert plotting.add_source(narrow).get_text() == plotting.source_line().replace("; ", ";\n")
     assert plotting.add_source(wide).get_text() == plotting.source_line()
+
+
+def test_a_chart_of_the_share_of_gdp_has_percent_ticks(close):
+    """The share of GDP is drawn in percent: "% of GDP" on the axis, ticks "1%", "2%", a
+    linear axis when it spans less than LOG_SPAN, and hover text in percent."""
+    years = np.arange(2020, 2041)
+    share = "Compute Spending Share of GDP"
+    runs = {"baseline": pd.DataFrame({share: np.linspace(0.01, 0.04, len(years))}, index=years)}
+    fig = figures.render_figure(Figure("share", share, "", functools.partial(plotting.plot_scenarios, runs, share)))
+    (ax,) = fig.axes
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ax.get_ylabel() == "% of GDP" and ax.get_yscale() == "linear"
+    assert ticks and all(t.endswith("%") for t in ticks) and "2%" in ticks and "3%" in ticks, ticks
+    assert ax.lines[0].get_ydata()[0] == pytest.approx(1.0)         # 0.01 of GDP drawn as 1%
+    assert figures._hover_titles(fig)["hover-1"] == "baseline: 2030 2.5%, 2040 4%"
+
+
+def test_reader_values_convert_the_model_units():
+    years = np.arange(2020, 2031)
+    price = pd.DataFrame({"a": 2.0 ** -(years - 2020.0), "b": 3.0 ** -(years - 2020.0)}, index=years)
+    shown = plotting.reader_values(plotting.PRICE, price)
+    assert shown.values.loc[plotting.PRICE_YEAR].tolist() == [1.0, 1.0]    # each run over its 2024 value
+    assert "index 2024 = 1" in plotting.unit_label(plotting.PRICE) and "2024 = 1" in shown.label
+    spending = plotting.reader_values("Compute Spending", pd.Series([780.0, 73_900.0]))
+    assert spending.label == "USD trillion per year" and spending.values.tolist() == [0.78, 73.9]
+    assert plotting.reader_values("Hardware Efficiency Multiplier", price).label == "multiplier, 1 in 2025"
+    assert all("Dmnl" not in plotting.unit_label(v) for v in sdecon.PUBLIC_VARIABLES)
+
+
+def test_history_legend_says_the_scale_and_the_time_offset(close):
+    table = pd.DataFrame({"series": "hyperscaler_capex_big4_calendar_year", "year": [2021, 2022, 2023],
+                          "observed": [150.0, 200.0, 258.0], "modelled": [160.0, 210.0, 332.0],
+                          "unit": "USD billion nominal"})
+    ax = plotting.plot_series_history(table)
+    assert ax.get_legend().get_texts()[0].get_text() == "model × 0.586, at mid-year"
+    assert plotting.history_label("training_cost_amortized_hw_energy", math.log(13.2)) == \
+        "model ÷ 13.2 (level fitted), at mid-year"

@@ -154,12 +154,16 @@ def test_excel_key_numbers_and_parameters(built, runs):
     key = sheets["key numbers"]
     assert len(key) == len(content.KEY_VARIABLES) * len(SCENARIOS)
     for row in key.itertuples(index=False):
+        # The price as the report shows it: its index, each run over its value in 2024
+        run = runs[row.scenario][row.variable]
+        run = run / run.loc[plotting.PRICE_YEAR] if row.variable == plotting.PRICE else run
         for year in content.KEY_YEARS:
-            assert getattr(row, f"_{3 + content.KEY_YEARS.index(year)}") == runs[row.scenario].loc[year, row.variable]
+            assert getattr(row, f"_{3 + content.KEY_YEARS.index(year)}") == run.loc[year]
     params = sheets["parameters"].set_index("parameter")
     table = sdecon.parameter_table()
     assert list(params.index) == list(table.index)
-    assert (params[["unit", "default", "lower", "upper", "source"]].values == table.values).all()
+    assert (params[["default", "lower", "upper", "source"]].values == table.drop(columns="unit").values).all()
+    assert list(params["unit"]) == [content.parameter_unit(u) for u in table["unit"]]   # no "Dmnl"
     for name in SCENARIOS:
         scenario = sdecon.load_scenario(name)
         assert params[name].to_dict() == {p: scenario.values.get(p, table.loc[p, "default"]) for p in table.index}
@@ -385,20 +389,23 @@ def test_figures_have_titles_axis_labels_units_and_legends(runs):
             (ax,) = fig.axes
             assert ax.get_title().startswith(figure.title)
             assert ax.get_xlabel() == "year"
-            assert ax.get_ylabel() == plotting.unit_label(figure.title) and ax.get_ylabel()
+            drawn = plotting.reader_values(figure.title, figure.data)
+            assert ax.get_ylabel() == drawn.label and ax.get_ylabel()
             assert [t.get_text() for t in ax.get_legend().get_texts()] == SCENARIOS
             values = pd.concat([frame[figure.title] for frame in frames.values()])
             assert (ax.get_yscale() == "log") == (values.max() / values.min() > plotting.LOG_SPAN)
         finally:
             _close(fig)
-    assert plotting.unit_label("Compute Spending") == "USD billion per year"
-    assert plotting.unit_label("Compute Spending Share of GDP") == "fraction of GDP"
+    assert plotting.unit_label("Compute Spending") == "USD trillion per year"
+    assert plotting.unit_label("Compute Spending Share of GDP") == "% of GDP"
+    assert plotting.unit_label("Price of AI Compute") == plotting.PRICE_WORDS
 
 
 def test_figure_files_carry_their_title_and_unit(built):
     for variable in sdecon.PUBLIC_VARIABLES:
         svg = (built / "figures" / f"{_slug(variable)}.svg").read_text(encoding="utf-8")
-        assert variable in svg and plotting.unit_label(variable) in svg and ">year<" in svg
+        label = plotting.unit_label(variable) if variable != plotting.PRICE else plotting.PRICE_INDEX
+        assert variable in svg and all(line in svg for line in label.split("\n")) and ">year<" in svg
         assert f"Source: sdecon {sdecon.__version__} (model SHA-256 {model.model_hash()[:12]})" in svg
         assert (built / "figures" / f"{_slug(variable)}.png").read_bytes()[:4] == b"\x89PNG"
         assert source_line_drawn(built / "figures" / f"{_slug(variable)}.png", figures.FIGURE_DPI)
@@ -489,6 +496,164 @@ def test_seed004_section_marks_the_cells_that_differ(built):
     assert len(rows) == (~compared["agrees"]).sum()   # each difference with its reason
 
 
+# ------------------------------------------------------------------------------ numbers as printed
+
+
+def _html_text(page: str, svg: bool = True) -> str:
+    """The text report.html prints, tags stripped, entities decoded, a line an element: with the
+    text of its inline SVG figures (titles, ticks, legends, hover titles) unless `svg` is False.
+    <style> and attribute values (the CSV data: links) are not text."""
+    page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+    if not svg:
+        page = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+def _pdf_text(path: Path) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian package poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_no_dmnl_is_printed(built):
+    """Neither report.html (its text and the text of its SVG figures, tags stripped) nor
+    report.pdf (pdftotext) nor a text cell of results.xlsx says "Dmnl", the model's unit string:
+    a reader sees "dimensionless", "% of GDP", "ratio" or "multiplier, 1 in 2025"."""
+    from openpyxl import load_workbook
+    page = _html_text((built / "report.html").read_text(encoding="utf-8"))
+    assert "Dmnl" not in page, re.findall(r".{0,60}Dmnl.{0,20}", page)[:5]
+    assert "Dmnl" not in _pdf_text(built / "report.pdf")
+    book = load_workbook(built / "results.xlsx", read_only=True)
+    found = [(sheet.title, cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for cell in row if isinstance(cell, str) and "Dmnl" in cell]
+    assert not found, found[:5]
+    assert "Dmnl" not in page.replace("dimensionless", "")   # the model's units are spelled out
+
+
+#: Spans of printed text whose digits are not measured numbers (see the test's docstring).
+_NOT_NUMBERS = [
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?)?",  # dates, times
+    r"\b[0-9a-f]{12,64}\b",                                          # SHA-256 hashes, whole or cut
+    r"\b\d+(?:\.\d+){2,}\w*",                                        # versions: 0.1.0, 3.12.3
+    r"\b(?:Figure|Table|figure|table|fig|page|box) \d+",            # figure, table and page numbers
+    r"\b\d[\d,]*\d(?= (?:of \d[\d,]* )?(?:runs?|steps|rows|data rows|draws|walkers|observations|points|"
+    r"parameters|series|cells|scenarios|samples|files|boxes)\b)",   # counts
+]
+_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+
+
+def _too_precise(text: str) -> list[str]:
+    """The printed numbers in `text` that break the rule of
+    `test_printed_numbers_have_at_most_three_significant_figures`."""
+    for pattern in _NOT_NUMBERS:
+        text = re.sub(pattern, " ", text)
+    bad = []
+    for token in _NUMBER.findall(text):
+        digits = token.lstrip("-").replace(",", "")
+        if "." in digits:
+            significant = len(digits.replace(".", "").lstrip("0"))      # 10.0: three
+        else:
+            if 1900 <= int(digits) <= 2100 and "," not in token:      # a year
+                continue
+            significant = len(digits.lstrip("0").rstrip("0")) or 1
+            if len(digits) >= 5:                                      # 73,900: say "$73.9 trillion"
+                significant = max(significant, 4)
+        if significant > 3:
+            bad.append(token)
+    return bad
+
+
+def _exempt_lines(page: str) -> str:
+    """The parts of report.html that quote, not compute: the Manifest section (paths, the
+    command line, versions, hashes, times) and the 'Source:' lines quoting the model file's and
+    the data's documentation verbatim."""
+    manifest = page[page.index('<section id="manifest">'):]
+    page = page[:page.index('<section id="manifest">')]
+    notes = re.findall(r'<tr class="note">.*?</tr>', page, flags=re.S)
+    return _html_text(manifest + "\n".join(notes))
+
+
+def _reasons(raw: str) -> list[str]:
+    """The 'likely reason' cells of seed 004's differences (the last column of its last table):
+    sentences from sdecon/data/seed004_published.csv, quoting the essay's arithmetic."""
+    section = raw[raw.index('<section id="seed004">'):raw.index('<section id="assumptions">')]
+    table = re.findall(r"<table>.*?</table>", section, flags=re.S)[-1]
+    return [row[-1] for row in (re.findall(r"<td[^>]*>.*?</td>", tr, flags=re.S)
+                                for tr in re.findall(r"<tr[ >].*?</tr>", table, flags=re.S)) if row]
+
+
+def test_printed_numbers_have_at_most_three_significant_figures(built):
+    """Every number report.html and report.pdf print has at most three significant figures.
+
+    The rule: a number is a run of digits with optional thousands commas and a decimal part,
+    not glued to a letter (so "seed004" and "H2" are names, not numbers). Its significant
+    figures are its digits without leading zeros; an integer's trailing zeros do not count
+    (780 has two), but an integer of five digits or more fails whatever its zeros (73,900:
+    print "$73.9 trillion"), and a decimal's trailing zeros do count (10.0 has three).
+    Powers of ten print their exponent as superscripts, which are not digits here.
+
+    Exempt: whole years 1900-2100 written without a comma; dates and times (2026-12-01,
+    19:52:03); hashes (12 hex digits or more); versions (0.1.0, 3.12.3); figure, table, page
+    and box numbers; counts followed by what they count (4,000 runs, 1,200 draws, 146 points);
+    the Manifest section, the 'Source:' lines below Assumptions and Data sources and the
+    'likely reason' column of seed 004's differences, which quote paths, command lines, the
+    model's documentation and the essay's arithmetic verbatim. The HTML's text
+    includes its SVG figures (ticks, legends, hover titles, source lines); in the PDF a
+    number also passes when the HTML prints it in an exempt part (pdftotext does not keep a
+    note apart from its table). So 0.185183, 1,658, 73,900 and 5.5e-14 ("5.5" and "14" pass,
+    so the test also forbids "e-" exponents) fail.
+    """
+    raw = (built / "report.html").read_text(encoding="utf-8")
+    manifest = raw.index('<section id="manifest">')
+    checked = re.sub(r'<tr class="note">.*?</tr>', "", raw[:manifest], flags=re.S)
+    for reason in _reasons(raw):
+        checked = checked.replace(reason, "")
+    text = _html_text(checked)
+    assert not _too_precise(text), sorted(set(_too_precise(text)))[:20]
+    assert not re.findall(r"\d[eE][-+]?\d", _html_text(checked, svg=False))   # no 5.5e-14
+    exempt = set(_NUMBER.findall(_exempt_lines(raw) + _html_text("".join(_reasons(raw)))))
+    pdf = [t for t in _too_precise(_pdf_text(built / "report.pdf")) if t not in exempt]
+    assert not pdf, sorted(set(pdf))[:20]
+
+
+def test_the_rule_of_three_significant_figures_catches_the_old_numbers():
+    """The rule above fails the numbers the referee found and passes what the report prints now."""
+    assert _too_precise("0.185183; 1,658; 73,900 USD billion; 3.31 and 0.0439") == ["0.185183", "1,658", "73,900"]
+    assert not _too_precise("$73.9 trillion, 4.39%, < 0.001%, 10.0, 780, 2026, Figure 12, 4,000 runs, "
+                            "sdecon 0.1.0, SHA-256 71d963d8b811, 2026-12-01T19:52:03+00:00, 1.23×10⁻⁴")
+
+
+def test_numbers_the_referee_found_are_printed_for_readers():
+    assert content.exact(0.185183) == "0.185" and content.exact(2026) == "2026"
+    assert content.number(73_900, plotting.unit_label("Compute Spending")) == "$73.9 trillion"
+    assert content.difference(5.5e-14) == "< 0.001%" and content.difference(0) == "0"
+    assert content.parameter_unit("Dmnl") == "dimensionless"
+
+
+def test_excel_has_a_data_sheet_per_figure_its_cells_numbers_with_a_format(built):
+    """Every figure of the report has a sheet "fig <number> <key>" (31 characters at most) whose
+    header is frozen and filtered and whose cells below it are numbers with a number format,
+    in the units the figure shows (a share of GDP as the fraction, formatted as percent)."""
+    from openpyxl import load_workbook
+    book = load_workbook(built / "results.xlsx")
+    keys = {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    sheets = {name: book[name] for name in book.sheetnames if name.startswith("fig ")}
+    assert len(sheets) == len(keys)
+    assert all(any(key.startswith(name.split(" ", 2)[2]) for name in sheets) for key in keys)   # cut to 31
+    for name, sheet in sheets.items():
+        assert len(name) <= 31 and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+        cells = [c for row in sheet.iter_rows(min_row=2, min_col=2) for c in row if c.value is not None]
+        assert cells and all(c.data_type == "n" and c.number_format != "General" for c in cells), name
+    share = sheets[next(n for n in sheets if _slug(content.SHARE).startswith(n.split(" ", 2)[2]))]
+    header = [c.value for c in share[1]]
+    assert header[0] == "year" and header[1] == "baseline [% of GDP]"
+    assert {c.number_format for row in share.iter_rows(min_row=2, min_col=2) for c in row} == {excel.PERCENT}
+    price = sheets[next(n for n in sheets if n.split(" ", 2)[2] == _slug(plotting.PRICE))]
+    years = [c.value for c in price["A"][1:]]
+    assert price.cell(row=2 + years.index(plotting.PRICE_YEAR), column=2).value == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("value, text", [(0.000123, "1.23×10⁻⁴"), (0.00428, "0.00428"), (1.5, "1.5"),
                                          (6920.4, "6,920"), (2.5e7, "2.5×10⁷"), (0, "0"), (-1234, "-1,230"),
                                          (9.996e6, "1×10⁷")])
@@ -497,12 +662,12 @@ def test_numbers_for_readers(value, text):
 
 
 @pytest.mark.parametrize("value, unit, text", [
-    (9.06e-39, "fraction of GDP", "< 0.001%"), (0.0439, "fraction of GDP", "4.39%"), (0, "fraction of GDP", "0%"),
-    (1e-5, "fraction of GDP", "0.001%"), (4.28e-5, "fraction of GDP", "0.00428%"),
-    (9.99e-6, "fraction of GDP", "< 0.001%"), (-3e-9, "fraction of GDP", "> -0.001%"),
-    (float("nan"), "fraction of GDP", ""), (2e-7, "USD billion per year", "< 0.001"),
-    (0.00428, "USD billion per year", "0.00428"), (1234.5, "USD billion per year", "1,230"),
-    (1.97e-8, "USD per effective exaFLOP", "1.97×10⁻⁸")])
+    (9.06e-39, "% of GDP", "< 0.001%"), (0.0439, "% of GDP", "4.39%"), (0, "% of GDP", "0%"),
+    (1e-5, "% of GDP", "0.001%"), (4.28e-5, "% of GDP", "0.00428%"),
+    (9.99e-6, "% of GDP", "< 0.001%"), (-3e-9, "% of GDP", "> -0.001%"),
+    (float("nan"), "% of GDP", ""), (2e-7, "USD billion per year", "< $1 million"),
+    (0.00428, "USD billion per year", "$4.28 million"), (1234.5, "USD billion per year", "$1.23 trillion"),
+    (73_900, "USD billion per year", "$73.9 trillion"), (1.97e-8, "FLOP/s", "1.97×10⁻⁸")])
 def test_values_below_the_shown_precision_print_as_a_bound(value, unit, text):
     assert content.number(value, unit) == text
 
@@ -1082,7 +1247,8 @@ def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
         assert (">parameter<" if tornado else ">year<") in svg
     for variable in sdecon.PUBLIC_VARIABLES:
         svg = (full / "figures" / f"fan-{_slug(variable)}.svg").read_text(encoding="utf-8")
-        assert f">{plotting.unit_label(variable)}<" in svg
+        label = plotting.unit_label(variable) if variable != plotting.PRICE else plotting.PRICE_INDEX
+        assert all(f">{line}<" in svg for line in label.split("\n")), variable
     units = dict(zip(residuals["series"], residuals["unit"]))
     for name in series:
         ax = plotting.plot_series_history(residuals[residuals["series"] == name])

@@ -4,29 +4,32 @@ Each `plot_*` function that takes `ax` draws into that matplotlib Axes (into a n
 it is None) and returns it, as SALib's `plot(Si, ax=None)` does; `plot_key_outputs`,
 `plot_history` and `plot_forecasts` build whole figures from them, and the report draws every
 chart with them. One rule chooses a log scale (`uses_log_scale`), one function labels units
-(`unit_label`), one gives a scenario its colour and dash (`scenario_styles`), and one writes
+(`unit_label`), one converts a variable's values to the reader's (`reader_values`), one gives a scenario its colour and dash (`scenario_styles`), and one writes
 the source line of an exported figure (`add_source`, called by `figure_writer`). The modules: `base` (what every chart shares), `runs` (charts over the years),
 `sensitivity` (tornado), `discovery` (PRIM's trajectory and box), `posterior` (corner, trace).
 
 pyplot is imported on first use (`plotting.plt` too), so importing this package stays quick.
 """
-from .base import (DASHES, FIGURE_FORMATS, INDEX_SHOWN, KEY_PANELS, LOG_SPAN, SCENARIO_STYLES, SERIES_TITLES,
-                   SOURCE_DATA, SOURCE_HEIGHT, TORNADO_TOP, UNIT_LABELS, Index, _pyplot, add_source, figure_writer,
-                   percentile_pairs, scenario_styles, series_title, source_line, unit_label, uses_log_scale)
-from .runs import (plot_backtest, plot_fan, plot_forecast, plot_forecasts, plot_history,
+from .base import (BILLION, DASHES, FIGURE_FORMATS, INDEX_SHOWN, KEY_PANELS, LOG_SPAN, PERCENT_OF_GDP, PRICE,
+                   PRICE_INDEX, PRICE_WORDS, PRICE_YEAR, SCENARIO_STYLES, SERIES_TITLES, SOURCE_DATA, SOURCE_HEIGHT,
+                   TORNADO_TOP, TRILLION, UNIT_LABELS, Index, Reader, _pyplot, add_source, figure_writer,
+                   percentile_pairs, reader_values, scenario_styles, series_title, source_line, unit_label,
+                   uses_log_scale)
+from .runs import (history_label, plot_backtest, plot_fan, plot_forecast, plot_forecasts, plot_history,
                    plot_key_outputs, plot_scenarios, plot_series_history)
-from .sensitivity import LOG_OUTPUTS, NOT_CONVERGED, index_unit, plot_tornado, tornado_order
+from .sensitivity import LOG_OUTPUTS, NOT_CONVERGED, index_unit, plot_tornado, tornado_data, tornado_order
 from .discovery import plot_box_limits, plot_trajectory
 from .posterior import plot_corner, plot_trace
 
 
 __all__ = [
-    "DASHES", "FIGURE_FORMATS", "INDEX_SHOWN", "KEY_PANELS", "LOG_SPAN", "SCENARIO_STYLES", "SERIES_TITLES",
+    "BILLION", "PERCENT_OF_GDP", "PRICE", "PRICE_INDEX", "PRICE_WORDS", "PRICE_YEAR", "TRILLION", "Reader",
+    "reader_values", "history_label", "DASHES", "FIGURE_FORMATS", "INDEX_SHOWN", "KEY_PANELS", "LOG_SPAN", "SCENARIO_STYLES", "SERIES_TITLES",
     "SOURCE_DATA", "SOURCE_HEIGHT", "TORNADO_TOP", "UNIT_LABELS", "Index", "_pyplot", "add_source",
     "figure_writer", "percentile_pairs", "scenario_styles", "series_title", "source_line", "unit_label",
     "uses_log_scale", "plot_backtest", "plot_fan", "plot_forecast", "plot_forecasts",
     "plot_history", "plot_key_outputs", "plot_scenarios", "plot_series_history", "LOG_OUTPUTS",
-    "NOT_CONVERGED", "index_unit", "plot_tornado", "tornado_order", "plot_box_limits",
+    "NOT_CONVERGED", "index_unit", "plot_tornado", "tornado_data", "tornado_order", "plot_box_limits",
     "plot_trajectory", "plot_corner", "plot_trace",
 ]
 

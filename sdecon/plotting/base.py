@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from .. import model
+from ..errors import SdeconError
 from .._version import __version__
 from ..output import check_writable
 
@@ -22,14 +23,33 @@ SOURCE_HEIGHT = 0.2       # inches at the bottom of a figure kept for its source
 LOG_SPAN = 100.0          # log scale when a variable's positive values span more than this
 TORNADO_TOP = 10          # parameters a tornado chart shows
 
-#: Readable forms of the model's unit strings.
+#: Readable forms of the model's unit strings; "Dmnl" is never shown (a share, a ratio or a multiplier).
 UNIT_LABELS = {
-    "Dmnl": "dimensionless",
+    "Dmnl": "ratio",
     "BUSD/Year": "USD billion per year",
-    "USD/EFLOP": "USD per effective exaFLOP",
+    "USD/EFLOP": "USD per exaFLOP of work at base-year algorithmic efficiency",
     "USD/BTokens": "USD per billion tokens",
     "FLOP/Second": "FLOP/s",
 }
+
+PERCENT_OF_GDP = "% of GDP"                 # a share of GDP, as drawn and printed
+BILLION, TRILLION = "USD billion per year", "USD trillion per year"   # the model's; the reader's
+PRICE = "Price of AI Compute"
+PRICE_YEAR = 2024     # the price index's base: the last year of the data (the model's Base Year is 2025)
+#: The price index in words, wherever the report shows it; on a chart's axis in three lines.
+PRICE_WORDS = (f"price of a fixed amount of AI work, hardware and algorithmic efficiency included, "
+               f"index {PRICE_YEAR} = 1")
+PRICE_INDEX = ("price of a fixed amount of AI work,\nhardware and algorithmic efficiency\n"
+               f"included, index {PRICE_YEAR} = 1")
+
+
+class Reader(NamedTuple):
+    """A variable's values as a reader sees them (`reader_values`)."""
+    values: object        # Series or DataFrame, in the reader's unit
+    label: str            # the axis label: the reader's unit
+    percent: bool         # the values are percent (ticks "1%", "2%")
+    factor: object        # what the model values were multiplied by: a number, or a Series by column
+
 
 #: Panels of the key-output figure: title and variables.
 KEY_PANELS = (
@@ -107,7 +127,7 @@ def _base_year() -> int:
 
 
 def unit_label(variable: str) -> str:
-    """A reader's unit for a model variable: its `.mdl` unit spelled out.
+    """A reader's unit for a model variable, as the report prints it in text and tables.
 
     Parameters
     ----------
@@ -117,17 +137,63 @@ def unit_label(variable: str) -> str:
     Returns
     -------
     str
-        ``UNIT_LABELS`` of its unit; a dimensionless multiplier is ``"multiplier, 1 in
-        <Base Year>"`` and a share of GDP ``"fraction of GDP"``.
+        ``"% of GDP"`` for a share of GDP; ``"USD trillion per year"`` for an amount the model
+        keeps in USD billion a year (every chart of one draws trillions, one rule for all; the
+        text prints `sdecon.report.content.money`, "$780 billion"); ``PRICE_WORDS`` for the
+        price of AI compute (drawn and printed as an index, ``PRICE_YEAR`` = 1);
+        ``"multiplier, 1 in <Base Year>"`` for a dimensionless multiplier; else
+        ``UNIT_LABELS`` of its unit (never ``"Dmnl"``).
     """
     doc = model.documentation().loc[variable]
     unit = str(doc["Units"])
+    if variable == PRICE:
+        return PRICE_WORDS
+    if unit == "BUSD/Year":
+        return TRILLION
     if unit == "Dmnl":
         if variable.endswith("Multiplier"):
             return f"multiplier, 1 in {_base_year()}"
         if "of GDP" in doc["Comment"]:
-            return "fraction of GDP"
+            return PERCENT_OF_GDP
     return UNIT_LABELS.get(unit, unit)
+
+
+def reader_values(variable: str, values, base=None) -> Reader:
+    """A variable's model values converted to the reader's, with the axis label.
+
+    One rule for every chart, table of figure data and Excel figure sheet: a share of GDP in
+    percent; an amount in USD billion a year in USD trillion a year (whatever its size, so
+    that every chart and caption of it says the same unit); the price of AI compute as an
+    index, each line divided by its value in ``PRICE_YEAR``; any other variable unchanged.
+
+    Parameters
+    ----------
+    variable : str
+        A model variable.
+    values : Series or DataFrame
+        Its values indexed by year (a DataFrame: a column a line).
+    base : Series, optional
+        For the price: the line whose ``PRICE_YEAR`` value divides every line (a fan's
+        median), instead of each line its own.
+
+    Returns
+    -------
+    Reader
+        The converted values, the axis label, whether they are percent and the factor applied.
+    """
+    unit = unit_label(variable)
+    if unit == PERCENT_OF_GDP:
+        return Reader(values * 100.0, PERCENT_OF_GDP, True, 100.0)
+    if unit == TRILLION:
+        return Reader(values / 1000.0, TRILLION, False, 1e-3)
+    if variable == PRICE:
+        reference = values if base is None else base
+        if PRICE_YEAR not in reference.index:
+            raise SdeconError(f"the price index needs the year {PRICE_YEAR}; the values have "
+                              f"{reference.index.min()} to {reference.index.max()}", argument="values")
+        base_value = reference.loc[PRICE_YEAR]
+        return Reader(values / base_value, PRICE_INDEX, False, 1.0 / base_value)
+    return Reader(values, unit, False, 1.0)
 
 
 def _short_unit(text: str) -> str:
@@ -211,14 +277,21 @@ def _power_of_ten(value: float, _position=None) -> str:
     return f"{value:g}"   # only when a log axis is narrowed below two decades
 
 
-def _y_scale(ax, log: bool, values) -> None:
-    """A log axis with powers of ten, or a linear one with thousands separators for large values."""
+def _percent_tick(value: float, _position=None) -> str:
+    return f"{value:.3g}%"
+
+
+def _y_scale(ax, log: bool, values, percent: bool = False) -> None:
+    """A log axis with powers of ten, or a linear one with thousands separators for large values;
+    percent ticks ("1%", "2%", on a log axis "0.1%", "1%") for a share."""
     from matplotlib.ticker import FuncFormatter, NullFormatter, StrMethodFormatter
     if log:
         ax.set_yscale("log")
         # Powers of ten in Unicode, not mathtext: the same look at a fraction of the time.
-        ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+        ax.yaxis.set_major_formatter(FuncFormatter(_percent_tick if percent else _power_of_ten))
         ax.yaxis.set_minor_formatter(NullFormatter())
+    elif percent:
+        ax.yaxis.set_major_formatter(FuncFormatter(_percent_tick))
     elif pd.Series(values, dtype=float).abs().max() >= 10_000:
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
@@ -233,16 +306,17 @@ def _year_axis(ax) -> None:
         ax.set_xlim(math.floor(low), math.ceil(high))
 
 
-def _label_time_axes(ax, scale: float, title: str, ylabel: str, values, legend_title: str | None) -> None:
-    """Title (saying when the scale is logarithmic), axis labels, whole-year ticks, y scale, grid
-    and a legend beside the plot."""
+def _label_time_axes(ax, scale: float, title: str, ylabel: str, values, legend_title: str | None,
+                     percent: bool = False) -> None:
+    """Title (saying when the scale is logarithmic), axis labels, whole-year ticks, y scale
+    (percent ticks when `percent`), grid and a legend beside the plot."""
     _year_axis(ax)
     log = uses_log_scale(values)
     ax.set_title(title + (" (log scale)" if log else ""), fontsize=11 * scale, pad=12 * scale)
     ax.set_xlabel("year", fontsize=9 * scale)
     ax.set_ylabel(ylabel, fontsize=9 * scale)
     ax.tick_params(labelsize=8 * scale)
-    _y_scale(ax, log, values)
+    _y_scale(ax, log, values, percent)
     ax.grid(True, which="major", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,

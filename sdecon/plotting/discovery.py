@@ -75,7 +75,7 @@ def plot_box_limits(found, ax=None, *, fontscale: float = 1.0):
         upper = (limit["upper"] - limit["low"]) / span if span else 1.0
         ax.barh(row, 1, left=0, color="0.9", height=0.6)
         ax.barh(row, upper - lower, left=lower, color="tab:blue", height=0.6)
-        unit = f" {limit['unit']}" if limit["unit"] else ""
+        unit = f" {limit['unit']}" if limit["unit"] and limit["unit"] != "Dmnl" else ""   # never "Dmnl"
         ax.text(1.02, row, f"{limit['lower']:.3g} to {limit['upper']:.3g}{unit}", va="center",
                 fontsize=8 * fontscale)
     ax.set_yticks(range(len(box)), list(box.index), fontsize=8 * fontscale)

@@ -3,13 +3,15 @@ and the whole-figure grids built from them."""
 from __future__ import annotations
 
 import functools
+import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SdeconError
-from .base import (DASHES, KEY_PANELS, percentile_pairs, scenario_styles, series_title, unit_label, _axes,
+from .base import (DASHES, KEY_PANELS, percentile_pairs, reader_values, scenario_styles, series_title, _axes,
                    _base_year_line, _grid, _label_time_axes, _legend_inside, _pyplot, _short_unit, _style, _year_axis)
 
 
@@ -44,23 +46,63 @@ def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str |
     ax = _axes(ax)
     styles = scenario_styles(list(runs))
     lines = [(name, frame, v) for name, frame in runs.items() for v in variables]
+    # The lines in the reader's unit, converted together (one unit for the axis; the variables
+    # of a panel share the model's unit).
+    shown = reader_values(variables[-1], pd.DataFrame({(name, v): frame[v] for name, frame, v in lines}))
     for name, frame, v in lines:
         label = " / ".join(x for x in (name, v if len(variables) > 1 else "") if x)
         style = styles[name]
         if len(variables) > 1:
             number = variables.index(v)
             style = _style(number) if len(runs) == 1 else {**style, "linestyle": DASHES[number % len(DASHES)]}
-        ax.plot(frame.index, frame[v], label=label or None, linewidth=1.6, **style)
+        ax.plot(frame.index, shown.values[(name, v)], label=label or None, linewidth=1.6, **style)
     _base_year_line(ax, fontscale)
-    values = pd.concat([frame[v] for _, frame, v in lines])
-    _label_time_axes(ax, fontscale, title or ", ".join(variables), unit_label(variables[-1]), values,
-                     "scenario" if len(variables) == 1 else None)
+    values = pd.concat([shown.values[column] for column in shown.values.columns])
+    _label_time_axes(ax, fontscale, title or ", ".join(variables), shown.label, values,
+                     "scenario" if len(variables) == 1 else None, shown.percent)
     ax.margins(x=0.01)
     return ax
 
 
-def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fontscale: float = 1.0):
+def history_label(series: str, level: float | None = None) -> str:
+    """How the model's line of a fitted series was mapped to the data, for its legend.
+
+    Parameters
+    ----------
+    series : str
+        A data series of the mapping (`sdecon.data.mapping`).
+    level : float, optional
+        The level a calibration fitted for a trend-only series (`Calibration.levels`): the
+        model's values are divided by exp(level).
+
+    Returns
+    -------
+    str
+        E.g. ``"model × 0.586, at mid-year"``, ``"model ÷ 13.2 (level fitted)"``,
+        ``"model × 0.322, 0.42 year earlier"``; ``"model"`` when nothing was changed.
+    """
+    from .. import data
+    mapping = data.mapping().set_index("series")
+    row = mapping.loc[series] if series in mapping.index else None
+    parts = []
+    if level is not None and math.isfinite(level):
+        parts.append(f" ÷ {math.exp(level):.3g} (level fitted)")
+    elif row is not None and float(row["scale"]) != 1 and not bool(row["fit"]):
+        parts.append(f" × {float(row['scale']):.3g}")
+    offset = 0.0 if row is None else float(row["time_offset"])
+    if offset == 0.5:
+        parts.append(", at mid-year")
+    elif offset:
+        parts.append(f", {abs(offset):.3g} year {'later' if offset > 0 else 'earlier'}")
+    return "model" + "".join(parts)
+
+
+def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, level: float | None = None,
+                        fontscale: float = 1.0):
     """One fitted data series against the model: observations as dots, the model as a line.
+
+    The legend says how the model was mapped to the data (`history_label`): its scale factor,
+    or the level a fit found, and its time offset.
 
     Parameters
     ----------
@@ -71,6 +113,8 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fo
         Where to draw; a new figure when None.
     trend : bool
         The series is compared on its trend only (its level fitted): says so in the legend.
+    level : float, optional
+        That level (`Calibration.levels`), to give the factor in the legend.
     fontscale : float
         Type size relative to a standalone 8 x 4.2 inch figure.
 
@@ -79,13 +123,15 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, fo
     matplotlib Axes
     """
     table = table.sort_values("year", kind="stable")
+    series = str(table["series"].iloc[0])
+    label = history_label(series, level)
+    if trend and "level fitted" not in label:
+        label = label.replace("model", "model, level fitted", 1)
     ax = _axes(ax)
-    ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2,
-            label="model, level fitted" if trend else "model")
+    ax.plot(table["year"], table["modelled"], color=_style(0)["color"], linewidth=1.6, zorder=2, label=label)
     ax.plot(table["year"], table["observed"], linestyle="none", marker="o", markersize=3.8 * fontscale,
             color="black", zorder=3, label="observed")
-    _label_time_axes(ax, fontscale, series_title(str(table["series"].iloc[0])),
-                     _short_unit(table["unit"].iloc[0]),
+    _label_time_axes(ax, fontscale, series_title(series), _short_unit(table["unit"].iloc[0]),
                      pd.concat([table["observed"], table["modelled"].dropna()]), "history")
     return ax
 
@@ -121,25 +167,34 @@ def plot_fan(bands: pd.DataFrame, variable: str, ax=None, run: pd.Series | None 
     -------
     matplotlib Axes
     """
-    rows = bands[bands["variable"] == variable].sort_values("year")
-    pairs = percentile_pairs(rows)
+    raw = bands[bands["variable"] == variable].sort_values("year")
+    pairs = percentile_pairs(raw)
+    columns = [c for c in raw.columns if re.fullmatch(r"p\d+", c)]
+    # Every band in the reader's unit, one factor for all (the price index: the median's 2024 value).
+    wide = raw.set_index("year")[columns]
+    extra = {k: pd.Series(v.to_numpy(), index=v.index, dtype=float) for k, v in
+             (("run", run), ("observed", observed)) if v is not None and len(v)}
+    shown = reader_values(variable, pd.concat([wide.stack()] + list(extra.values())),
+                          base=wide["p50"] if "p50" in wide else None)
+    rows = (wide * shown.factor).rename_axis("year").reset_index()
+    drawn = {k: v * shown.factor for k, v in extra.items()}
     ax = _axes(ax)
     colour = _style(0)["color"]
     for k, (lo, hi) in enumerate(pairs):
         ax.fill_between(rows["year"], rows[f"p{lo}"], rows[f"p{hi}"], color=colour, linewidth=0,
                         alpha=0.16 + 0.14 * k, label=f"{lo}th-{hi}th percentile")
     ax.plot(rows["year"], rows["p50"], color=colour, linewidth=1.8, label="median")
-    if run is not None:
-        ax.plot(run.index, run.to_numpy(), color="black", linewidth=1.1, linestyle="--", label=f"{run_name} run")
-    if observed is not None and len(observed):
-        ax.plot(observed.index, observed.to_numpy(), linestyle="none", marker="o", markersize=3.5 * fontscale,
-                color="black", zorder=3, label="data")
+    if "run" in drawn:
+        ax.plot(drawn["run"].index, drawn["run"].to_numpy(), color="black", linewidth=1.1, linestyle="--",
+                label=f"{run_name} run")
+    if "observed" in drawn:
+        ax.plot(drawn["observed"].index, drawn["observed"].to_numpy(), linestyle="none", marker="o",
+                markersize=3.5 * fontscale, color="black", zorder=3, label="data")
     _base_year_line(ax, fontscale)
-    values = pd.concat([rows[f"p{p}"] for pair in pairs for p in pair] + [rows["p50"]]
-                       + ([run] if run is not None else []) + ([observed] if observed is not None else []))
-    runs = int(rows["runs"].max()) if runs is None else runs
-    _label_time_axes(ax, fontscale, title or f"{variable}: range over the sweep", unit_label(variable), values,
-                     f"{runs:,} runs")
+    values = pd.concat([rows[f"p{p}"] for pair in pairs for p in pair] + [rows["p50"]] + list(drawn.values()))
+    runs = int(raw["runs"].max()) if runs is None else runs
+    _label_time_axes(ax, fontscale, title or f"{variable}: range over the sweep", shown.label, values,
+                     f"{runs:,} runs", shown.percent)
     ax.margins(x=0.01)
     return ax
 
@@ -242,8 +297,9 @@ def plot_key_outputs(runs: pd.DataFrame | dict[str, pd.DataFrame], title: str = 
     return fig
 
 
-def plot_history(residuals: pd.DataFrame, title: str = ""):
-    """Model against history: `plot_series_history` for each series, two panels a row.
+def plot_history(residuals: pd.DataFrame, title: str = "", levels: dict[str, float] | None = None):
+    """Model against history: `plot_series_history` for each series, two panels a row, each
+    legend saying the model's scale factor and time offset.
 
     Parameters
     ----------
@@ -251,11 +307,15 @@ def plot_history(residuals: pd.DataFrame, title: str = ""):
         A calibration's table (series, year, observed, modelled, unit, ...).
     title : str
         The figure's title.
+    levels : dict of str to float, optional
+        The calibration's fitted levels of trend-only series (`Calibration.levels`).
 
     Returns
     -------
     matplotlib Figure
     """
     groups = list(residuals.groupby("series", sort=False))
-    return _grid([functools.partial(plot_series_history, table, fontscale=0.8) for _, table in groups], 2,
+    levels = levels or {}
+    return _grid([functools.partial(plot_series_history, table, trend=series in levels,
+                                    level=levels.get(series), fontscale=0.8) for series, table in groups], 2,
                  (6.4, 3.2), 7, title)

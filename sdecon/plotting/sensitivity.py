@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SdeconError
-from .base import Index, INDEX_SHOWN, TORNADO_TOP, unit_label, _axes
+from .. import model
+from .base import Index, INDEX_SHOWN, PRICE, TORNADO_TOP, UNIT_LABELS, reader_values, unit_label, _axes
 
 
 def _index(method: str) -> Index:
@@ -37,7 +38,22 @@ def index_unit(method: str, variable: str, log_outputs: bool = False) -> str:
         A fraction of variance for mc, lhs and sobol; for morris the variable's unit, or
         "change in ln(output)" with `log_outputs`.
     """
-    return _index(method).unit or ("change in ln(output)" if log_outputs else unit_label(variable))
+    return _index(method).unit or ("change in ln(output)" if log_outputs else _effect_unit(variable))
+
+
+def _effect_unit(variable: str) -> str:
+    """The unit of a change in `variable` (mu*): the reader's, but the price in USD (a change
+    of an index has no meaning without its base)."""
+    if variable == PRICE:
+        return UNIT_LABELS[str(model.documentation().loc[variable, "Units"])]
+    return unit_label(variable)
+
+
+def _effect_factor(method: str, variable: str, log_outputs: bool) -> float:
+    """What a method's index is multiplied by to be in `index_unit`: 100 for mu* of a share."""
+    if _index(method).unit or log_outputs or variable == PRICE:
+        return 1.0
+    return float(reader_values(variable, pd.Series([1.0])).factor)
 
 
 def _index_rows(indices: pd.DataFrame, variable: str, year) -> pd.DataFrame:
@@ -61,6 +77,30 @@ def tornado_order(indices: pd.DataFrame, method: str, variable: str, year=None,
     rows = _index_rows(indices, variable, year)
     largest = _wide(rows, _index(method).column).abs().max(axis=1).fillna(0)
     return list(largest.sort_values(ascending=False, kind="stable").index[:top])
+
+
+def tornado_data(indices: pd.DataFrame, method: str, variable: str, year=None, top: int = TORNADO_TOP, *,
+                 log_outputs: bool = False) -> pd.DataFrame:
+    """The numbers a tornado chart draws (`plot_tornado`), in its unit (`index_unit`).
+
+    Parameters are as for `plot_tornado`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by parameter, the largest first; for each index year a column of the index
+        ("2030") and one of its 95% confidence half-width ("2030 ±").
+    """
+    shown = _index(method)
+    order = tornado_order(indices, method, variable, year, top)
+    rows = _index_rows(indices, variable, year)
+    factor = _effect_factor(method, variable, log_outputs)
+    value, conf = (_wide(rows, c).reindex(order) * factor for c in (shown.column, shown.conf))
+    columns = {}
+    for y in value.columns:
+        columns[f"{y:g}" if isinstance(y, float) else str(y)] = value[y]
+        columns[f"{y:g} ±" if isinstance(y, float) else f"{y} ±"] = conf[y]
+    return pd.DataFrame(columns, index=pd.Index(order, name="parameter"))
 
 
 def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, ax=None,
@@ -101,6 +141,9 @@ def plot_tornado(indices: pd.DataFrame, method: str, variable: str, year=None, a
     columns = [shown.column, shown.conf, *(["S1"] if method == "sobol" and "S1" in rows else []),
                *(["converged"] if "converged" in rows else [])]
     wide = {c: _wide(rows, c).reindex(order) for c in dict.fromkeys(columns)}
+    factor = _effect_factor(method, variable, log_outputs)      # mu* of a share in percentage points
+    for c in {shown.column, shown.conf, "S1"} & set(wide):
+        wide[c] = wide[c] * factor
     years = list(wide[shown.column].columns)
     ax = _axes(ax)
     n, k = len(order), max(len(years), 1)

@@ -304,7 +304,8 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep, forecasts), *body]
         (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
-                          loaded_calibration, loaded_sweep, forecasts, findings)
+                          loaded_calibration, loaded_sweep, forecasts, findings,
+                          figures=[b for s in report for b in s.blocks if isinstance(b, Figure)])
         manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])

@@ -77,14 +77,15 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def fmt(x: float) -> str:
-    """Three significant figures, thousands separators, powers of ten when very large or small."""
+    """Three significant figures; powers of ten from 10,000 up ("2.26×10⁴": five digits would
+    read as five significant figures) and below 0.001; a thousands separator from 1,000."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     x = float(x)
     if x == 0:
         return "0"
     exponent = math.floor(math.log10(abs(x)))
-    if exponent >= 6 or exponent < -3:
+    if exponent >= 4 or exponent < -3:
         mantissa = x / 10 ** exponent
         if round(abs(mantissa), 2) >= 10:
             mantissa, exponent = mantissa / 10, exponent + 1
@@ -94,19 +95,44 @@ def fmt(x: float) -> str:
 
 
 def exact(x: float) -> str:
-    """A parameter value as written (up to 6 significant figures), powers of ten as such."""
-    text = f"{float(x):g}"
-    mantissa, sep, exponent = text.partition("e")
-    if not sep:
-        return text
-    return f"{'' if mantissa == '1' else mantissa + '×'}10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    """A parameter value as the report prints it: three significant figures (`fmt`), so "0.185"
+    for 0.185183, "1.23×10⁻⁴" for 0.000123; a whole year 1900-2100 as the year ("2026").
+    results.xlsx keeps the value in full."""
+    x = float(x)
+    if x.is_integer() and 1900 <= x <= 2100:
+        return str(int(x))
+    return fmt(x)
+
+
+#: Readable forms of a parameter's unit in the .mdl (`Parameter.unit`); "Dmnl" is never printed.
+PARAMETER_UNITS = {"Dmnl": "dimensionless", "1/Year": "per year", "Year": "years", "OOM": "orders of magnitude",
+                   "1/OOM": "per order of magnitude", "BUSD/Year": "USD billion per year",
+                   "USD/BTokens": "USD per billion tokens"}
+
+
+def parameter_value(x: float, unit: str) -> str:
+    """A parameter value as printed: an amount in USD billion a year as `money` ("$75.2
+    trillion"), any other as `exact`."""
+    return money(float(x)) if str(unit) == "BUSD/Year" else exact(x)
+
+
+def parameter_unit(unit: str) -> str:
+    """A parameter's unit as the report prints it: `PARAMETER_UNITS` ("Dmnl" is
+    "dimensionless"), any other as the model writes it."""
+    return PARAMETER_UNITS.get(str(unit), str(unit))
 
 
 #: The smallest magnitude the report shows in a reader's unit (`plotting.unit_label`), as
 #: (factor to the shown unit, suffix, smallest shown): a share of GDP as a percent down to
-#: 0.001%, USD billion down to 0.001 (a million dollars). Other units span orders of magnitude
-#: by nature (prices, multipliers, FLOP/s) and keep `fmt`'s powers of ten.
-SMALLEST_SHOWN = {"fraction of GDP": (100.0, "%", 0.001), "USD billion per year": (1.0, "", 0.001)}
+#: 0.001%. Amounts in USD are printed by `money` (down to $1 million). Other units span
+#: orders of magnitude by nature (multipliers, FLOP/s) and keep `fmt`'s powers of ten.
+SMALLEST_SHOWN = {plotting.PERCENT_OF_GDP: (100.0, "%", 0.001)}
+
+
+def _bounded(shown: float, suffix: str, smallest: float) -> str:
+    if 0 < abs(shown) < smallest:
+        return f"< {smallest:g}{suffix}" if shown > 0 else f"> -{smallest:g}{suffix}"
+    return f"{fmt(shown)}{suffix}"
 
 
 def number(x: float, unit: str = "") -> str:
@@ -115,32 +141,55 @@ def number(x: float, unit: str = "") -> str:
     Parameters
     ----------
     x : float
-        The value, in the model's unit (a share of GDP as a fraction).
+        The value, in the model's unit (a share of GDP as a fraction, an amount in USD
+        billion).
     unit : str
-        Its reader's unit: one of `SMALLEST_SHOWN` is shown to three significant figures
-        down to its smallest shown magnitude, and below that as a bound, never as a power of
-        ten; any other as `fmt`.
+        Its reader's unit: a share of GDP is shown in percent to three significant figures
+        down to 0.001%, and below that as a bound, never as a power of ten; an amount (USD
+        billion or trillion per year, the value in the model's billions) as `money`; any
+        other as `fmt`.
 
     Returns
     -------
     str
-        E.g. for "fraction of GDP": 0.0439 -> "4.39%", 9.06e-39 -> "< 0.001%", 0 -> "0%";
-        for "USD billion per year": 2e-7 -> "< 0.001"; NaN -> "".
+        E.g. for "% of GDP": 0.0439 -> "4.39%", 9.06e-39 -> "< 0.001%", 0 -> "0%";
+        for "USD trillion per year": 73900 -> "$73.9 trillion", 2e-7 -> "< $1 million"; NaN -> "".
     """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if unit in (plotting.BILLION, plotting.TRILLION):
+        return money(x)
     if unit not in SMALLEST_SHOWN:
         return fmt(x)
     factor, suffix, smallest = SMALLEST_SHOWN[unit]
-    if x is None or math.isnan(x):
+    return _bounded(factor * float(x), suffix, smallest)
+
+
+def shown(value: float, label: str) -> str:
+    """A value already in a chart's unit (`plotting.reader_values`) as the report prints it:
+    percent for "% of GDP", `money` for USD billion or trillion per year, else `fmt`."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    shown = factor * float(x)
-    if 0 < abs(shown) < smallest:
-        return f"< {smallest:g}{suffix}" if shown > 0 else f"> -{smallest:g}{suffix}"
-    return f"{fmt(shown)}{suffix}"
+    if label.startswith(plotting.PERCENT_OF_GDP):
+        return _bounded(float(value), "%", 0.001)
+    if label.startswith(plotting.TRILLION):
+        return money(1000.0 * float(value))
+    if label.startswith(plotting.BILLION):
+        return money(float(value))
+    return fmt(value)
+
+
+def difference(x: float, smallest: float = 1e-5) -> str:
+    """A relative difference as a percent, rounding noise as a bound: 5.5e-14 -> "< 0.001%",
+    0 -> "0", 0.0123 -> "1.23%"."""
+    if x == 0:
+        return "0"
+    return _bounded(100.0 * float(x), "%", 100.0 * smallest)
 
 
 def _percent(x: float) -> str:
-    """A share of GDP (a fraction) as a percent: `number` in "fraction of GDP"."""
-    return number(x, "fraction of GDP")
+    """A share of GDP (a fraction) as a percent: `number` in "% of GDP"."""
+    return number(x, plotting.PERCENT_OF_GDP)
 
 
 def _three(x: float) -> str:
@@ -170,11 +219,27 @@ def _factor(ratio: float) -> str:
 
 
 def _key_unit(variable: str) -> str:
-    return "% of GDP" if variable == SHARE else plotting.unit_label(variable)
+    """The unit a table of key numbers names: the price as its index in words, USD amounts
+    per year (the cells say $ and billion or trillion)."""
+    unit = plotting.unit_label(variable)
+    return "per year" if unit == plotting.TRILLION else unit
 
 
 def _key_value(variable: str, value: float) -> str:
+    """A key number as printed: the value of `_key_numbers` (the price already an index)."""
     return number(value, plotting.unit_label(variable))
+
+
+def _band_scale(bands: pd.DataFrame, variable: str) -> tuple[float, str]:
+    """What a variable's percentile bands are multiplied by to be printed, and the unit then
+    named: the price as an index over the median's value in PRICE_YEAR (the model's USD when
+    the bands lack that year); any other variable 1 and `_key_unit`."""
+    if variable != plotting.PRICE:
+        return 1.0, _key_unit(variable)
+    base = bands[(bands["variable"] == variable) & (bands["year"] == plotting.PRICE_YEAR)]
+    if base.empty or not float(base["p50"].iloc[0]) > 0:
+        return 1.0, plotting.UNIT_LABELS["USD/EFLOP"]
+    return 1.0 / float(base["p50"].iloc[0]), f"{plotting.PRICE_WORDS}, the median's"
 
 
 def _not_converged(indices: pd.DataFrame) -> pd.Series:
@@ -185,11 +250,16 @@ def _not_converged(indices: pd.DataFrame) -> pd.Series:
 
 
 def _key_numbers(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The key variables in KEY_YEARS by scenario: the model's values, the price of AI compute
+    as its index (`plotting.reader_values`: each run over its value in PRICE_YEAR)."""
     rows = []
     for variable in KEY_VARIABLES:
         for name, frame in runs.items():
+            values = frame[variable]
+            if variable == plotting.PRICE:
+                values = plotting.reader_values(variable, values).values
             rows.append({"variable": variable, "unit": plotting.unit_label(variable), "scenario": name,
-                         **{year: float(frame.loc[year, variable]) for year in KEY_YEARS}})
+                         **{year: float(values.loc[year]) for year in KEY_YEARS}})
     return pd.DataFrame(rows)
 
 

@@ -9,11 +9,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from .. import plotting
 from ..discovery import Condition, Discovery, discover, sweep_condition, value_range
 from ..errors import SdeconError
 from ..sweeps import SweepResult
-from .content import Figure, Heading, Section, Table, exact, fmt
+from .content import Figure, Heading, Section, Table, exact, fmt, parameter_unit
 from .pdf import _text_width
 
 #: CART leaves the section lists at most: those where most runs meet the condition, by coverage.
@@ -128,6 +130,23 @@ def box_rows(finding: Finding) -> list[dict]:
     return rows
 
 
+def _trajectory_data(found: Discovery) -> pd.DataFrame:
+    """What the trajectory chart draws, a row a box of the peeling: coverage, density (shares)
+    and how many parameters it restricts."""
+    table = found.trajectory
+    return pd.DataFrame({"coverage": table["coverage"].to_numpy(float), "density": table["density"].to_numpy(float),
+                         "parameters restricted": table["restricted"].to_numpy(float)},
+                        index=pd.RangeIndex(len(table), name="box"))
+
+
+def _box_data(rows: list[dict]) -> pd.DataFrame:
+    """What the box chart draws, a row a restricted parameter: the box's limits and the runs'
+    range, in the parameter's unit."""
+    return pd.DataFrame([{k: float(r[k]) for k in ("lower", "upper", "low", "high")} for r in rows],
+                        index=pd.Index([r["parameter"] for r in rows], name="parameter"),
+                        columns=["lower", "upper", "low", "high"])
+
+
 def _no_box(finding: Finding) -> str:
     if finding.of_interest:
         return (f"Every one of the sweep's {finding.runs:,} runs meets it (the output ranges {finding.span}), so "
@@ -151,7 +170,7 @@ def _prim_blocks(finding: Finding, number: int, key: str) -> list:
     if rows:
         blocks.append(Table(
             ["parameter", "lower", "upper", "unit", "range in the runs", "range kept"],
-            [[r["parameter"], _limit(r["lower"], r["unit"]), _limit(r["upper"], r["unit"]), r["unit"],
+            [[r["parameter"], _limit(r["lower"], r["unit"]), _limit(r["upper"], r["unit"]), parameter_unit(r["unit"]),
               f"{_limit(r['low'], r['unit'])} to {_limit(r['high'], r['unit'])}", _share(r["kept"])] for r in rows],
             numeric={1, 2, 5}, size=7.5,
             caption="The box's limits (inclusive) on each parameter it restricts, in the parameter's unit; "
@@ -165,12 +184,13 @@ def _prim_blocks(finding: Finding, number: int, key: str) -> list:
         Figure(f"{key}-trajectory", f"PRIM peeling trajectory: {found.where}",
                f"Figure {number}. PRIM's peeling trajectory for {found.where}: each box's coverage against its "
                "density, coloured by how many parameters it restricts; the reported box circled, the density "
-               "threshold dashed.", functools.partial(plotting.plot_trajectory, found)),
+               "threshold dashed.", functools.partial(plotting.plot_trajectory, found),
+               data=_trajectory_data(found)),
         Figure(f"{key}-box", f"PRIM box: {found.where}",
                f"Figure {number + 1}. The box for {found.where}: each restricted parameter's range over the runs "
                "(grey, 0 its lowest value, 1 its highest) and the part inside the box (blue), labelled with the "
                "limits in the parameter's unit.", functools.partial(plotting.plot_box_limits, found),
-               label_width=max(width, 0.0))]
+               label_width=max(width, 0.0), data=_box_data(rows))]
     return blocks
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 
 from .. import parameter, plotting, seed004
 from ..model import PUBLIC_VARIABLES
-from .content import KEY_YEARS, _display_path, _key_numbers, _not_converged, _sha256
+from .content import (KEY_YEARS, Figure, _display_path, _key_numbers, _not_converged, _sha256,
+                      parameter_unit)
+from ..errors import SdeconError
 from ..calibration import Calibration
 from ..sweeps import SweepResult
 
@@ -49,19 +51,86 @@ RESERVED_SHEETS = ("key numbers", "parameters", "data sources", "historical data
 PERCENT, THOUSANDS, SCIENTIFIC = "0.000%", "#,##0.0", "0.00E+00"
 
 
+PLAIN = "#,##0.000"    # a figure's numbers that span less than LOG_SPAN (an index, a share of variance)
+
+
 def number_format(variable: str) -> str:
     """The Excel format of a model variable's values: percent for a share of GDP (the cell
     keeps the fraction), thousands for USD billion, scientific for the rest (multipliers,
     prices and FLOP/s span orders of magnitude)."""
     unit = plotting.unit_label(variable)
-    if unit.startswith("fraction"):
+    if unit == plotting.PERCENT_OF_GDP:
         return PERCENT
-    return THOUSANDS if unit.startswith("USD billion") else SCIENTIFIC
+    return THOUSANDS if unit == plotting.TRILLION else SCIENTIFIC
 
 
 def column_header(variable: str) -> str:
-    """Excel column header: the variable and its unit, 'Compute Spending [USD billion per year]'."""
-    return f"{variable} [{plotting.unit_label(variable)}]"
+    """Excel column header: the variable and the unit of its cells, 'Compute Spending [USD
+    billion per year]': the model's values, so amounts in USD billion and the price in USD
+    (the report draws trillions and an index)."""
+    unit = plotting.unit_label(variable)
+    if variable == plotting.PRICE:
+        unit = plotting.UNIT_LABELS["USD/EFLOP"]
+    elif unit == plotting.TRILLION:
+        unit = plotting.BILLION
+    return f"{variable} [{unit}]"
+
+
+def _figure_variable(figure: Figure) -> str | None:
+    """The model variable a figure draws over the years, if any: its title, or the title
+    before a colon ("Compute Spending: range over the sweep")."""
+    names = set(PUBLIC_VARIABLES)
+    for candidate in (figure.title, figure.title.split(":")[0]):
+        if candidate in names:
+            return candidate
+    return None
+
+
+def figure_table(figure: Figure) -> tuple[list[str], list[list], str]:
+    """A figure's data (`Figure.data`) as an Excel table in the units the figure shows.
+
+    Parameters
+    ----------
+    figure : Figure
+        A report figure with `data`.
+
+    Returns
+    -------
+    header : list of str
+        The index's name ("year" by default), then each line with its unit,
+        "baseline [% of GDP]".
+    rows : list of list
+        The index value then the numbers (a share of GDP as the fraction, shown as percent by
+        the format).
+    format : str
+        The Excel number format of the numbers.
+    """
+    if figure.data is None:
+        raise SdeconError(f"figure {figure.key!r} has no data to write", argument="figures")
+    data = figure.data.astype(float)
+    variable = _figure_variable(figure)
+    if variable is None:
+        values, label, fmt = data, "", SCIENTIFIC if plotting.uses_log_scale(data.stack()) else PLAIN
+    else:
+        reader = plotting.reader_values(variable, data, base=data["p50"] if "p50" in data else None)
+        values, label = reader.values, reader.label
+        if reader.percent:
+            values, fmt = values / 100.0, PERCENT       # the cell keeps the fraction; Excel shows percent
+        elif label == plotting.TRILLION:
+            fmt = PLAIN
+        else:
+            fmt = SCIENTIFIC if plotting.uses_log_scale(values.stack()) else PLAIN
+    header = [str(data.index.name or "year")] + [f"{c} [{label}]" if label else str(c) for c in data.columns]
+    rows = [[_cell(index)] + [_cell(float(v)) for v in row]
+            for index, row in zip(data.index, values.to_numpy())]
+    return header, rows, fmt
+
+
+def figure_sheet_name(figure: Figure) -> str:
+    """A figure's sheet before it is made unique: "fig 3 datacenter-capex" (its number from the
+    caption, then its key)."""
+    found = re.match(r"Figure (\d+)\.", figure.caption)
+    return f"fig {found.group(1)} {figure.key}" if found else f"fig {figure.key}"
 
 
 @contextlib.contextmanager
@@ -121,7 +190,7 @@ def _calibration_blocks(calibration: Calibration) -> list[tuple[list[str], list[
     stderr = content["stderr"]
     unidentified = set(calibration.unidentified)
     table = [[name, value, _cell(stderr.get(name)), params[name].lower, params[name].upper, params[name].default,
-              params[name].unit, "no" if name in unidentified else "yes"]
+              parameter_unit(params[name].unit), "no" if name in unidentified else "yes"]
              for name, value in calibration.parameters.items()]
     facts = [["file", _display_path(calibration.path)], ["sha256", _sha256(calibration.path)]]
     facts += [[key, _cell(content.get(key))] for key in
@@ -171,10 +240,12 @@ def _discovery_blocks(findings) -> list[tuple[list[str], list[list]]]:
 
 
 def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, calibration=None,
-                sweep=None, forecasts=None, findings=()) -> None:
+                sweep=None, forecasts=None, findings=(), *, figures: Sequence[Figure] = ()) -> None:
     """Write results.xlsx at `path`: a sheet per scenario of `chosen` named by `sheets`, then the
     parameters, data sources, historical data, seed 004, the calibration, sweep and scenario
-    discovery (when given) and the manifest."""
+    discovery (when given), a sheet per figure of `figures` with the numbers it draws in the
+    units it shows (`figure_table`; "fig <number> <key>", at most 31 characters) and the
+    manifest."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -221,7 +292,7 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
             [8] + [22] * len(PUBLIC_VARIABLES), lambda r, c: column_formats[c])
     table = parameter.parameter_table()
     add("parameters", ["parameter", "unit", "default", "lower", "upper"] + [s.name for s in chosen] + ["source"],
-        [[name, p.unit, p.default, p.lower, p.upper] + [s.values.get(name, p.default) for s in chosen] + [p.source]
+        [[name, parameter_unit(p.unit), p.default, p.lower, p.upper] + [s.values.get(name, p.default) for s in chosen] + [p.source]
          for name, p in table.iterrows()], [40, 14, 10, 10, 10] + [14] * len(chosen) + [100])
     add("data sources", list(sources.columns), sources.values.tolist(), [34, 40, 30, 12, 8, 80, 20])
     add("historical data", list(history.columns), history.astype(object).where(history.notna(), None).values.tolist(),
@@ -244,6 +315,12 @@ def write_excel(path: Path, runs, chosen, sheets, history, sources, manifest, ca
         bands = pd.concat([r.bands.assign(scenario=name) for name, r in forecasts.items()], ignore_index=True)
         bands = bands[["scenario"] + [c for c in bands.columns if c != "scenario"]]
         add("forecast", list(bands.columns), _frame_rows(bands), [20, 34, 26, 8, 8] + [14] * 7)
+    taken = list(RESERVED_SHEETS) + list(sheets.values())
+    names = sheet_names([figure_sheet_name(f) for f in figures], taken)
+    for figure in figures:
+        header, rows, fmt = figure_table(figure)
+        add(names[figure_sheet_name(figure)], header, rows, [12] + [18] * (len(header) - 1),
+            lambda r, c, fmt=fmt: fmt if c >= 1 else None)
     add("manifest", ["item", "value"], [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
                                         for k, v in manifest.items()], [20, 120])
     with _exact_floats():

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import plotting
-from .content import Figure, number
+from .content import Figure, shown
 
 FIGURE_DPI = 120          # PNG: 960 x 504 pixels, enough for a slide; the SVG is for print
 HOVER_YEARS = (2030, 2040, 2050)   # the values a line's tooltip names
@@ -52,7 +52,8 @@ def _save_png(fig, path: Path) -> None:
 def _hover_titles(fig) -> dict[str, str]:
     """Give each line of data in a legend an SVG id and say, by id, what hovering over it shows:
     its label and its values in `HOVER_YEARS` (its last point when it has none of them), in
-    the axis' unit as the report prints it."""
+    the axis' unit as the report prints it (the chart draws the reader's values,
+    `sdecon.plotting.reader_values`: "4.39%", "$73.9 trillion")."""
     titles = {}
     for ax in fig.axes:
         for line in ax.get_lines():
@@ -64,7 +65,7 @@ def _hover_titles(fig) -> dict[str, str]:
             points = [(year, y[x == year][0]) for year in HOVER_YEARS if (x == year).any()] or [(x[-1], y[-1])]
             line.set_gid(f"hover-{len(titles) + 1}")
             titles[line.get_gid()] = f"{label}: " + ", ".join(
-                f"{year:g} {number(value, ax.get_ylabel())}" for year, value in points)
+                f"{year:g} {shown(value, ax.get_ylabel())}" for year, value in points)
     return titles
 
 

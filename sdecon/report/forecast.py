@@ -8,7 +8,7 @@ import functools
 from .. import plotting
 from ..forecasts import Forecast
 from ..posteriors import Posterior
-from .content import (KEY_VARIABLES, Figure, Heading, Section, Table, _band_table, _display_path, _key_unit,
+from .content import (KEY_VARIABLES, Figure, Heading, Section, Table, _band_scale, _band_table, _display_path,
                       _key_value, _slug, exact, fmt)
 
 #: Years of the forecast table.
@@ -42,7 +42,9 @@ def _band(variable: str, rows, year: int) -> str:
     if row.empty:
         return ""
     row = row.iloc[0]
-    return f"{_key_value(variable, row.p50)} ({_key_value(variable, row.p5)}-{_key_value(variable, row.p95)})"
+    factor, _ = _band_scale(rows, variable)      # the price as its index
+    p50, p5, p95 = (_key_value(variable, factor * row[c]) for c in ("p50", "p5", "p95"))
+    return f"{p50} ({p5} to {p95})"
 
 
 def forecast_section(forecasts: dict[str, Forecast], posterior: Posterior, figures: list[Figure]) -> Section:
@@ -60,7 +62,7 @@ def forecast_section(forecasts: dict[str, Forecast], posterior: Posterior, figur
         "(the sensitivity section varies those).",
         Heading("Median and 90% band"),
         Table(["variable", "scenario"] + [str(y) for y in YEARS],
-              [[f"{v} ({_key_unit(v)})", name] + [_band(v, r.bands[r.bands["variable"] == v], y) for y in YEARS]
+              [[f"{v} ({_band_scale(r.bands, v)[1]})", name] + [_band(v, r.bands[r.bands["variable"] == v], y) for y in YEARS]
                for v in KEY_VARIABLES for name, r in forecasts.items()],
               numeric={2, 3, 4, 5}, group_first=True, size=7)]
     blocks += figures

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .. import model, observations, parameter, plotting
 from ..scenarios import Scenario
-from .content import Bullets, Figure, Heading, Section, Table, _display_path, _sha256, _slug, exact, fmt
+from .content import (Bullets, Figure, Heading, Section, Table, _display_path, _sha256, _slug, exact, fmt,
+                      parameter_unit)
 from ..calibration import Calibration
 
 
@@ -32,7 +33,8 @@ def history_figures(calibration: Calibration, first: int = 1) -> list[Figure]:
                         f"{fmt(math.exp(levels[series]))}, the constant factor the fit found between them "
                         "and the data.")
         figures.append(Figure(f"history-{_slug(series)}", title, caption,
-                              functools.partial(plotting.plot_series_history, table, trend=series in levels),
+                              functools.partial(plotting.plot_series_history, table, trend=series in levels,
+                                                level=levels.get(series)),
                               data=table.set_index("year")[["observed", "modelled"]]))
     return figures
 
@@ -78,7 +80,7 @@ def _history_section(calibration: Calibration, chosen: list[Scenario], figures: 
             marked.add((r, 6))
         rows.append([name, fmt(value), "" if se is None else fmt(se),
                      "fixed" if p.lower == p.upper else f"{exact(p.lower)} to {exact(p.upper)}",
-                     exact(p.default), p.unit, ", ".join(note)])
+                     exact(p.default), parameter_unit(p.unit), ", ".join(note)])
     blocks.append(Table(["parameter", "fitted value", "standard error", "bounds", "default", "unit", "note"],
                         rows, numeric={1, 2, 4}, marked=marked,
                         caption="Standard errors from the Jacobian at the best point. Not identified: the data "
@@ -116,9 +118,9 @@ def _history_section(calibration: Calibration, chosen: list[Scenario], figures: 
     order = list(dict.fromkeys(residuals["series"]))
     blocks.append(Table(
         ["series", "rows", "mean |log error|", "largest |log error|", "RMS log error", "typical factor"],
-        [[plotting.series_title(s), str(int(summary.loc[s, "rows"])), f"{summary.loc[s, 'mean_abs_log_error']:.3f}",
-          f"{summary.loc[s, 'max_abs_log_error']:.3f}", f"{summary.loc[s, 'rms_log_error']:.3f}",
-          f"×{math.exp(summary.loc[s, 'rms_log_error']):.2f}"] for s in order],
+        [[plotting.series_title(s), str(int(summary.loc[s, "rows"])), fmt(summary.loc[s, "mean_abs_log_error"]),
+          fmt(summary.loc[s, "max_abs_log_error"]), fmt(summary.loc[s, "rms_log_error"]),
+          f"×{fmt(math.exp(summary.loc[s, 'rms_log_error']))}"] for s in order],
         numeric={1, 2, 3, 4, 5},
         caption="log error = ln(modelled / observed): 0.1 is about 10% too high, -0.69 half the observed value; "
                 "typical factor = exp(RMS log error). Every row of the fitted series counts, whatever its weight."))

@@ -14,7 +14,8 @@ from ..model import PUBLIC_VARIABLES
 from ..scenarios import Scenario
 from .content import (KEY_VARIABLES, KEY_YEARS, PACKAGE, SHARE, Bullets, Figure, Heading, Section, Table,
                       _calibration_of, _display_path, _factor, _key_numbers, _key_unit, _key_value, _percent,
-                      _sha256, _slug, exact, fmt)
+                      _sha256, _slug, difference, exact, fmt, parameter_unit,
+                      parameter_value)
 from .history import _history_section, history_figures
 from ..calibration import Calibration
 from ..sweeps import SweepResult
@@ -194,6 +195,12 @@ def _forecast_summary(forecasts) -> str:
             "90% predictive interval. See Forecast given the history.")
 
 
+def _unit_shown(unit: str) -> str:
+    """A parameter's unit beside its value as printed (`parameter_value`): "per year" for USD
+    a year, whose values say "$" and "billion" or "trillion"."""
+    return "per year" if unit == "BUSD/Year" else parameter_unit(unit)
+
+
 def _scenarios_section(chosen: list[Scenario], calibration=None) -> Section:
     params = parameter.parameters()
     blocks: list = ["Each scenario is a TOML file of parameter values over the model's documented "
@@ -208,7 +215,8 @@ def _scenarios_section(chosen: list[Scenario], calibration=None) -> Section:
             f", with the fitted values of {', then of '.join(fitted)}" if fitted else "")
         if changed:
             blocks.append(f"{origin}. It sets, against the defaults:")
-            blocks.append(Bullets([f"{n} = {exact(v)} {params[n].unit} (default {exact(params[n].default)})"
+            blocks.append(Bullets([f"{n} = {parameter_value(v, params[n].unit)} {_unit_shown(params[n].unit)} "
+                                   f"(default {parameter_value(params[n].default, params[n].unit)})"
                                    for n, v in changed]))
         else:
             blocks.append(f"{origin}. It keeps every default.")
@@ -238,6 +246,15 @@ def _seed004_model_check(key: tuple) -> list[tuple[str, float]]:
     return checks
 
 
+def _published(value) -> str:
+    """A published cell to three significant figures when it is a number ("1,658" -> "1,660"),
+    else as published (a range, a claim in words)."""
+    try:
+        return fmt(float(str(value).replace(",", "")))
+    except ValueError:
+        return str(value)
+
+
 def _seed004_section() -> Section:
     compared = seed004.compare()
     blocks: list = [
@@ -246,9 +263,10 @@ def _seed004_section() -> Section:
         "from their year on; combined T = H × S; training cost C = 378 / T USD per billion tokens. "
         "Below, its published cells stand next to the values its own method gives. Shaded bold "
         "cells are published values the method does not round to; the table after them gives "
-        "each difference and its likely reason."]
+        "each difference and its likely reason. Both are printed to three significant figures "
+        "(results.xlsx, sheet 'seed 004', has them in full)."]
     key = (model.model_hash(), *(_sha256(scenarios.SCENARIO_DIR / f"{n}.toml") for n in seed004.SCENARIOS))
-    checks = [f"{name} {worst:.1e}" for name, worst in _seed004_model_check(key)]
+    checks = [f"{name} {difference(worst)}" for name, worst in _seed004_model_check(key)]
     blocks.append("The model's seed004-* scenarios reproduce the method; the largest relative "
                   f"difference 2025-2030 is: {', '.join(checks)}.")
     for (table_name, scenario), cells in compared[compared["table"] != "Text"].groupby(
@@ -268,7 +286,7 @@ def _seed004_section() -> Section:
                 cell = cell.iloc[0]
                 if not cell["agrees"]:
                     marked.add((r, len(row)))
-                row += [str(cell["published"]), f"{cell['method']:.4g}"]
+                row += [_published(cell["published"]), fmt(cell["method"])]
             rows.append(row)
         legend = "; ".join(f"{_QUANTITY_SHORT.get(q, q)} = {q}" for q in quantities)
         blocks.append(Heading(f"{table_name}: {scenario}"))
@@ -281,17 +299,18 @@ def _seed004_section() -> Section:
         for r, cell in enumerate(text.itertuples(index=False)):
             if not cell.agrees:
                 marked.add((r, 4))
-            rows.append([cell.scenario, str(cell.year), cell.quantity, cell.published,
-                         f"{cell.method:.4g}", "yes" if cell.agrees else "no"])
+            rows.append([cell.scenario, str(cell.year), cell.quantity, _published(cell.published),
+                         fmt(cell.method), "yes" if cell.agrees else "no"])
         blocks.append(Table(["scenario", "year", "quantity", "published", "method", "agrees"], rows,
                             numeric={1, 4}, marked=marked))
     differing = compared[~compared["agrees"]]
     blocks.append(Heading(f"The {len(differing)} cells that differ, and why"))
     rows = []
     for cell in differing.itertuples(index=False):
-        difference = "outside range" if pd.isna(cell.difference_pct) else f"{cell.difference_pct:+.1f}%"
+        gap = ("outside range" if pd.isna(cell.difference_pct)
+               else f"{'+' if cell.difference_pct > 0 else ''}{fmt(cell.difference_pct)}%")
         rows.append([cell.table, cell.scenario, str(cell.year), _QUANTITY_SHORT.get(cell.quantity, cell.quantity),
-                     cell.published, f"{cell.method:.4g}", difference, cell.reason])
+                     _published(cell.published), fmt(cell.method), gap, cell.reason])
     blocks.append(Table(["table", "scenario", "year", "qty", "published", "method", "difference", "likely reason"],
                         rows, numeric={2, 4, 5, 6}, size=7,
                         caption="Difference: published value over the method's, minus one."))
@@ -302,12 +321,13 @@ def _assumptions_section(chosen: list[Scenario], calibration=None) -> Section:
     table = parameter.parameter_table()
     rows, marked, notes = [], set(), []
     for r, (name, p) in enumerate(table.iterrows()):
-        bounds = "fixed" if p.lower == p.upper else f"{exact(p.lower)} to {exact(p.upper)}"
-        changed = [f"{s.name} {exact(s.values[name])}" for s in chosen
+        value = functools.partial(parameter_value, unit=p.unit)    # USD as "$75.2 trillion"
+        bounds = "fixed" if p.lower == p.upper else f"{value(p.lower)} to {value(p.upper)}"
+        changed = [f"{s.name} {value(s.values[name])}" for s in chosen
                    if name in s.values and s.values[name] != p.default]
         if changed:
             marked.add((r, 4))
-        rows.append([name, p.unit, exact(p.default), bounds, "; ".join(changed) or "default"])
+        rows.append([name, _unit_shown(p.unit), value(p.default), bounds, "; ".join(changed) or "default"])
         notes.append(f"Source: {p.source}")
     return Section("assumptions", "Assumptions", [
         f"The model's {len(table)} parameters: unit, documented default, the bounds a scenario may "

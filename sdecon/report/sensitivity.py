@@ -8,7 +8,8 @@ import pandas as pd
 
 from .. import model, parameter, plotting
 from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _band_table,
-                      _display_path, _key_unit, _key_value, _not_converged, _percent, _slug, exact, fmt)
+                      _band_scale, _display_path, _key_value, _not_converged, _percent, _slug, exact, fmt,
+                      parameter_unit)
 from ..sweeps import SweepResult
 from .pdf import _text_width
 
@@ -68,7 +69,8 @@ def tornado_figures(sweep: SweepResult, first: int = 1, top: int = plotting.TORN
         figures.append(Figure(f"tornado-{_slug(variable)}", f"Sensitivity of {_of(variable, log)}", caption,
                               functools.partial(plotting.plot_tornado, indices, method, variable, top=top,
                                                 log_outputs=log),
-                              label_width=max(width, 0.0)))
+                              label_width=max(width, 0.0),
+                              data=plotting.tornado_data(indices, method, variable, top=top, log_outputs=log)))
     return figures
 
 
@@ -142,7 +144,7 @@ def _vary_rows(manifest: dict) -> list[list[str]]:
         if item.get("mode") is not None:
             detail.append(f"mode {exact(item['mode'])}")
         rows.append([name, str(item.get("distribution", "")), f"{exact(item['low'])} to {exact(item['high'])}",
-                     "; ".join(detail), params[name].unit if name in params else ""])
+                     "; ".join(detail), parameter_unit(params[name].unit) if name in params else ""])
     return rows
 
 
@@ -215,11 +217,12 @@ def _sensitivity_section(sweep: SweepResult, runs: dict[str, pd.DataFrame], effe
     columns = [f"p{p}" for p in sorted({p for pair in pairs for p in pair} | {50})]
     rows = []
     for variable in KEY_VARIABLES:
+        factor, unit = _band_scale(bands, variable)      # the price as its index
         for year in KEY_YEARS:
             found = bands[(bands["variable"] == variable) & (bands["year"] == year)]
             if not found.empty:
-                rows.append([f"{variable} ({_key_unit(variable)})", str(year)]
-                            + [_key_value(variable, found.iloc[0][c]) for c in columns])
+                rows.append([f"{variable} ({unit})", str(year)]
+                            + [_key_value(variable, factor * found.iloc[0][c]) for c in columns])
     if rows:
         blocks.append(Heading("Key numbers across the sweep"))
         blocks.append(Table(["variable", "year"] + [f"{c[1:]}th" if c != "p50" else "median" for c in columns], rows,
