@@ -1337,7 +1337,7 @@ def test_the_figures_of_the_command_line_are_built_from_the_charts(runs, fit):
     try:
         assert [ax.get_title().removesuffix(" (log scale)") for ax in key.axes] == [p for p, _ in plotting.KEY_PANELS]
         assert all(ax.get_legend() is not None and ax.get_xlabel() == "year" for ax in key.axes)
-        assert key.axes[2].get_ylabel() == "USD billion per year"
+        assert key.axes[2].get_ylabel() == "USD trillion per year"   # the reader's unit (plotting.reader_values)
         shown = [ax for ax in history.axes if ax.get_visible()]
         assert len(shown) == pd.DataFrame(fit["residuals"])["series"].nunique()
         assert all(ax.get_legend() is not None and ax.get_ylabel() for ax in shown)

@@ -133,6 +133,8 @@ def plot_series_history(table: pd.DataFrame, ax=None, *, trend: bool = False, le
             color="black", zorder=3, label="observed")
     _label_time_axes(ax, fontscale, series_title(series), _short_unit(table["unit"].iloc[0]),
                      pd.concat([table["observed"], table["modelled"].dropna()]), "history")
+    # Inside the axes: the line's label says its scale and offset, too long for the room beside it
+    ax.legend(title="history", loc="best", fontsize=8 * fontscale, title_fontsize=8 * fontscale)
     return ax
 
 

@@ -113,7 +113,7 @@ def figure_table(figure: Figure) -> tuple[list[str], list[list], str]:
         values, label, fmt = data, "", SCIENTIFIC if plotting.uses_log_scale(data.stack()) else PLAIN
     else:
         reader = plotting.reader_values(variable, data, base=data["p50"] if "p50" in data else None)
-        values, label = reader.values, reader.label
+        values, label = reader.values, reader.label.replace("\n", " ")    # the axis' lines as one
         if reader.percent:
             values, fmt = values / 100.0, PERCENT       # the cell keeps the fraction; Excel shows percent
         elif label == plotting.TRILLION:
