@@ -85,14 +85,15 @@ class Forecast:
 
     def report(self, years=(2024, 2030, 2040, 2050)) -> str:
         """The median and 90% band of the key variables in a few years, and the coverage, as text."""
-        from .report.content import KEY_VARIABLES, _key_unit, _key_value
+        from .report.content import KEY_VARIABLES, _band_scale, _key_value
 
         table = {}
         for variable in KEY_VARIABLES:
             rows = self.bands[self.bands["variable"] == variable].set_index("year")
-            table[f"{variable} ({_key_unit(variable)})"] = {
-                str(y): f"{_key_value(variable, rows.at[y, 'p50'])} ({_key_value(variable, rows.at[y, 'p5'])}"
-                        f" to {_key_value(variable, rows.at[y, 'p95'])})" for y in years if y in rows.index}
+            factor, unit = _band_scale(self.bands, variable)      # the price as its index
+            value = {y: {c: _key_value(variable, factor * rows.at[y, c]) for c in ("p50", "p5", "p95")}
+                     for y in years if y in rows.index}
+            table[f"{variable} ({unit})"] = {str(y): f"{v['p50']} ({v['p5']} to {v['p95']})" for y, v in value.items()}
         lines = [f"Forecast of scenario {self.scenario!r}: {self.samples} draws from the posterior given data "
                  f"through {self.posterior.get('until')} ({self.posterior.get('path') or 'in memory'})", "",
                  "Median (90% band):", pd.DataFrame(table).T.to_string(), "",
