@@ -1057,6 +1057,22 @@ def test_full_report_manifest_records_the_calibration_and_the_sweep(full, full_m
     assert full_manifest["files"] == written
 
 
+def test_full_report_every_figure_has_its_data_sheet(full):
+    """History, tornado, fan, discovery and forecast figures too: one "fig <number> <key>"
+    sheet a figure of the HTML, its cells below the header numbers with a number format."""
+    from openpyxl import load_workbook
+    page = (full / "report.html").read_text(encoding="utf-8")
+    keys = re.findall(r'<figure id="figure-([^"]+)"', page)
+    book = load_workbook(full / "results.xlsx", read_only=True)
+    names = [n for n in book.sheetnames if n.startswith("fig ")]
+    assert len(names) == len(keys) and any(k.startswith("tornado-") for k in keys) and \
+        any(k.startswith("discovery-") for k in keys)
+    assert all(any(key.startswith(n.split(" ", 2)[2]) for n in names) for key in keys)
+    for name in names:
+        cells = [c for row in book[name].iter_rows(min_row=2, min_col=2) for c in row if c.value is not None]
+        assert cells and all(c.data_type == "n" and c.number_format != "General" for c in cells), name
+
+
 def test_excel_calibration_sheet_equals_the_file(full, fit):
     parameters, facts, residuals = _sheets(full / "results.xlsx", "calibration", "calibration fit",
                                           "calibration residuals")
