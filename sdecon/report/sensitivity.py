@@ -7,7 +7,7 @@ import functools
 import pandas as pd
 
 from .. import model, parameter, plotting
-from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _band_table,
+from .content import (HEADLINE_YEAR, KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _band_table,
                       _display_path, _key_unit, _key_value, _not_converged, _percent, _slug, exact, fmt)
 from ..sweeps import SweepResult
 from .pdf import _text_width
@@ -152,7 +152,7 @@ def _sweep_summary(sweep: SweepResult) -> str:
     text = (f"Sensitivity: {int(manifest['runs']):,} runs of {manifest['scenario']} "
             f"({plotting.INDEX_SHOWN[manifest['method']].method}, {len(manifest['vary'])} "
             "parameters varied)")
-    year = KEY_YEARS[-1]
+    year = HEADLINE_YEAR
     row = bands[(bands["variable"] == SHARE) & (bands["year"] == year)]
     pairs = plotting.percentile_pairs(bands)
     if row.empty or not pairs:
