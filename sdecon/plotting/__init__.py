@@ -18,6 +18,7 @@ from .runs import (plot_backtest, plot_fan, plot_forecast, plot_forecasts, plot_
 from .sensitivity import LOG_OUTPUTS, NOT_CONVERGED, index_unit, plot_tornado, tornado_order
 from .discovery import plot_box_limits, plot_trajectory
 from .posterior import plot_corner, plot_trace
+from .drivers import plot_capex_share, plot_jevons, plot_sigma_response, plot_waterfall
 
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "NOT_CONVERGED", "index_unit", "plot_tornado", "tornado_order", "plot_box_limits",
     "plot_trajectory", "plot_corner", "plot_trace",
 ]
+__all__ += ["plot_capex_share", "plot_jevons", "plot_sigma_response", "plot_waterfall"]
 
 
 def __getattr__(name: str):
