@@ -154,7 +154,7 @@ def test_the_section_numbers_its_figures_and_carries_their_data(values, runs):
         assert figure.caption.startswith(f"Figure {number}. ")
         assert figure.data is not None and len(figure.data) and figure.data.map(np.isreal).all().all()
     text = " ".join(b for b in section.blocks if isinstance(b, str))
-    assert "saturation (σ = 0.9)" in text and "Elasticity of Substitution contributes −3.55 pp" in text
+    assert "saturation (σ = 0.9)" in text and "only in Elasticity of Substitution, which moves its 2040 share by −3.55 pp" in text
     table, = [b for b in section.blocks if isinstance(b, Table)]
     cells = [c for row in table.rows for c in row]
     assert "Dmnl" not in " ".join(cells + [table.caption])

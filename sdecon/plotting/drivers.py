@@ -17,6 +17,7 @@ SIGMA_STAR = 1.0
 THRESHOLD_LABEL = "σ* = 1: below, cheaper AI takes a smaller share of spending; above, a larger"
 JEVONS_YEARS = (2015, 2050)
 LABELLED_YEARS = (2024, 2030, 2040, 2050)
+RAISES, LOWERS = "#2a9d8f", "#a6611a"     # a waterfall's steps: colours no scenario has
 #: The price index's year (= 1): the last year of observed prices, before the scenarios part.
 INDEX_YEAR = 2024
 
@@ -60,10 +61,8 @@ def plot_sigma_response(table: pd.DataFrame, *, year: int, own: dict[str, float]
             y = 100 * float(np.interp(value, sigma, table[name].to_numpy(dtype=float)))
             ax.plot([value], [y], marker="o", markersize=5 * fontscale, color=styles[name]["color"],
                     linestyle="none", zorder=3)
-    if own:
-        ax.plot([], [], marker="o", color="0.3", linestyle="none", label="scenario's own σ")
     ax.axvline(SIGMA_STAR, color="0.3", linewidth=1.0, linestyle=(0, (4, 2)), label="\n".join(
-        textwrap.wrap(THRESHOLD_LABEL, 30)))
+        textwrap.wrap(THRESHOLD_LABEL, 19)))
     ax.text(SIGMA_STAR, 1.0, " σ* = 1", transform=ax.get_xaxis_transform(), fontsize=7.5 * fontscale,
             color="0.3", va="bottom", ha="left")
     ax.set_title(f"Compute's share of GDP in {year} depends on whether\nAI substitutes for other spending",
@@ -74,7 +73,14 @@ def plot_sigma_response(table: pd.DataFrame, *, year: int, own: dict[str, float]
     ax.set_ylim(bottom=0)
     ax.margins(x=0.01)
     ax.grid(True, alpha=0.3)
-    _legend_beside(ax, fontscale, "scenario")
+    handles, labels = ax.get_legend_handles_labels()
+    if own:
+        # A legend entry only: an empty line in the axes would have no point for the report's hover text.
+        from matplotlib.lines import Line2D
+        handles.insert(-1, Line2D([], [], marker="o", color="0.3", linestyle="none"))
+        labels.insert(-1, "scenario's own σ")
+    ax.legend(handles, labels, title="scenario", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              fontsize=8 * fontscale, title_fontsize=8 * fontscale)
     return ax
 
 
@@ -122,7 +128,7 @@ def plot_waterfall(tables: pd.DataFrame | dict[str, pd.DataFrame], *, base: str 
         level = base_level
         for _, r in table.iterrows():
             step = factor * float(r["contribution"])
-            colour = "#2a9d8f" if step >= 0 else "#a6611a"   # not a scenario's colour
+            colour = RAISES if step >= 0 else LOWERS
             rows.append((f"{r['parameter']}", level, level + step, colour, f"{step:+.3g} {unit}".strip()))
             level += step
         end = factor * float(table.attrs["scenario_level"])
@@ -144,6 +150,10 @@ def plot_waterfall(tables: pd.DataFrame | dict[str, pd.DataFrame], *, base: str 
                   else str(first.attrs.get("unit", "")), fontsize=9 * fontscale)
     ax.tick_params(axis="x", labelsize=8 * fontscale)
     ax.grid(True, axis="x", alpha=0.3)
+    from matplotlib.patches import Patch
+    ax.legend([Patch(color=RAISES), Patch(color=LOWERS), Patch(facecolor="white", edgecolor="0.25")],
+              ["raises it", "lowers it", "level (the\nscenario's colour)"], loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8 * fontscale)
     return ax
 
 
@@ -173,32 +183,36 @@ def plot_jevons(runs: dict[str, pd.DataFrame], ax=None, *, fontscale: float = 1.
 
     ax = _axes(ax)
     styles = scenario_styles(list(runs))
-    placed: list[tuple[float, float]] = []
+    marks = []
     for name, frame in runs.items():
         index, share = jevons_curve(frame)
         ax.plot(index, share, linewidth=1.6, label=name, **styles[name])
         for year in LABELLED_YEARS:
-            if year not in index.index:
-                continue
-            x, y = float(index[year]), float(share[year])
-            ax.plot([x], [y], marker="o", markersize=3.5 * fontscale, color=styles[name]["color"], zorder=3)
-            # One label where lines meet (every scenario shares the history to 2024).
-            if any(abs(np.log10(x) - px) < 0.15 and abs(y - py) < 0.03 * max(1e-9, abs(py) + abs(y)) + 1e-9
-                   for px, py in placed):
-                continue
-            placed.append((np.log10(x), y))
-            ax.annotate(str(year), (x, y), xytext=(3, 4), textcoords="offset points", fontsize=7 * fontscale,
-                        color="0.25")
+            if year in index.index:
+                x, y = float(index[year]), float(share[year])
+                ax.plot([x], [y], marker="o", markersize=3.5 * fontscale, color=styles[name]["color"], zorder=3)
+                marks.append((x, y, year))
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(_power_of_ten))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.invert_xaxis()
-    ax.set_title("Jevons curve: a line that rises as AI compute gets cheaper is a rebound", fontsize=11 * fontscale, pad=12 * fontscale)
+    ax.set_ylim(bottom=0)
+    # A year's label once where points crowd (every scenario shares the history to 2024), judged
+    # on the page in points, now that the scales and limits are set.
+    placed = []
+    to_points = ax.transData + ax.figure.dpi_scale_trans.inverted()
+    for x, y, year in marks:
+        at = to_points.transform((x, y)) * 72
+        if all(np.hypot(*(at - other)) > 16 * fontscale for other in placed):
+            placed.append(at)
+            ax.annotate(str(year), (x, y), xytext=(3, 4), textcoords="offset points", fontsize=7 * fontscale,
+                        color="0.25")
+    ax.set_title("Jevons curve: a line that rises as AI compute gets cheaper is a rebound",
+                 fontsize=11 * fontscale, pad=12 * fontscale)
     ax.set_xlabel(f"price of AI compute, index {INDEX_YEAR} = 1 (log scale, cheaper to the right)",
                   fontsize=9 * fontscale)
     ax.set_ylabel("compute spending, % of GDP", fontsize=9 * fontscale)
     ax.tick_params(labelsize=8 * fontscale)
-    ax.set_ylim(bottom=0)
     ax.grid(True, which="major", alpha=0.3)
     _legend_beside(ax, fontscale, "scenario")
     return ax
@@ -253,7 +267,7 @@ def plot_capex_share(runs: dict[str, pd.DataFrame], observed: pd.Series | None =
         ax.plot(line.index, line.to_numpy(), linewidth=1.6, label=name, **styles[name])
     if len(observed):
         ax.plot(observed.index, observed.to_numpy(), linestyle="none", marker="o", markersize=4 * fontscale,
-                color="black", zorder=3, label="observed: Dell'Oro capex\nover world GDP, mid-year")
+                color="black", zorder=3, label="observed: Dell'Oro\ncapex / world GDP,\nat mid-year")
     _base_year_line(ax, fontscale)
     _label_time_axes(ax, fontscale, "Datacenter capex as a share of GDP", "datacenter capex, % of GDP",
                      pd.concat(list(lines.values()) + [observed]), "scenario")

@@ -226,8 +226,12 @@ def _sigma_sentences(table: pd.DataFrame, own: dict[str, float], first: str) -> 
     column = table[first]
     near = [s for s in (0.9, SIGMA_STAR, 1.1) if s in column.index]
     levels = ", ".join(f"{_percent(column[s])} at σ = {s:g}" for s in near)
+    ceiling = column.max()
+    flat = column.index[np.argmax(column.to_numpy() >= 0.95 * ceiling)]
     return (f"{'; '.join(parts)}. How much hangs on it: in {first}, compute's share of GDP in {YEAR} would be "
-            f"{levels}, and {_percent(column.iloc[-1])} at σ = {column.index[-1]:g}.")
+            f"{levels}, and {_percent(column.iloc[-1])} at σ = {column.index[-1]:g} ({_percent(column[own[first]])} "
+            f"at its own σ = {exact(float(f'{own[first]:.3g}'))}). Beyond σ = {exact(float(f'{flat:.3g}'))} the {YEAR} share stays "
+            f"within 5% of its highest, {_percent(ceiling)}: more substitution then adds little.")
 
 
 def _decomposition_sentences(tables: dict[str, pd.DataFrame], base: str) -> str:
@@ -236,11 +240,13 @@ def _decomposition_sentences(tables: dict[str, pd.DataFrame], base: str) -> str:
         total = table.attrs["scenario_level"] - table.attrs["base_level"]
         if table.empty:
             sentences.append(f"{name} sets the same parameters as {base}.")
-            continue
-        top = table.iloc[0]
-        share = f" of the {_pp(total)} by which its {YEAR} share differs from {base}'s" if len(table) > 1 else \
-            f", all of the {_pp(total)} by which its {YEAR} share differs from {base}'s"
-        sentences.append(f"In {name}, {top['parameter']} contributes {_pp(top['contribution'])}{share}.")
+        elif len(table) == 1:
+            sentences.append(f"{name} differs from {base} only in {table['parameter'].iloc[0]}, which moves its "
+                             f"{YEAR} share by {_pp(total)}.")
+        else:
+            top = table.iloc[0]
+            sentences.append(f"Of the {_pp(total)} by which {name}'s {YEAR} share differs from {base}'s, "
+                             f"{top['parameter']} contributes the most, {_pp(top['contribution'])}.")
     return " ".join(sentences)
 
 
