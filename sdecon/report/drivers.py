@@ -24,6 +24,8 @@ GRID_POINTS = 41
 #: Subsets are enumerated over at most this many players (2**10 runs in one engine call).
 MOST_PLAYERS = 10
 OTHER = "other parameters"
+#: What sdecon/data/mapping.csv says of Dell'Oro's 2024 figure.
+BROADENED = ", on a definition broadened that year, about 16% above the old one"
 
 
 def effective(values: dict) -> dict[str, float]:
@@ -285,6 +287,19 @@ def _jevons_sentence(runs: dict[str, pd.DataFrame]) -> str:
             f"of GDP), while the price keeps falling: {'; '.join(parts)}.")
 
 
+def _capex_sentence(frame: pd.DataFrame, name: str, observed: pd.Series) -> str:
+    """The latest observed capex share of GDP against the model's at the same mid-year."""
+    if observed.empty:
+        return ""
+    when = float(observed.index[-1])
+    line = capex_share(frame)
+    modelled = float(np.interp(when, line.index.to_numpy(dtype=float), line.to_numpy()))
+    return (f"Datacenter capex, what the build-out costs the economy, was {_percent(observed.iloc[-1] / 100)} of "
+            f"world GDP in {when - 0.5:.0f} (Dell'Oro{BROADENED if when == 2024.5 else ''}), against "
+            f"{_percent(modelled / 100)} in {name} at mid-{when - 0.5:.0f}; in {name} it peaks at "
+            f"{_percent(line.max() / 100)} in {line.idxmax()}.")
+
+
 def drivers_section(runs: dict[str, pd.DataFrame], values: dict[str, dict], first_figure: int) -> Section:
     """'What drives the outcome': the elasticity of substitution against its threshold, what
     each parameter contributes to each scenario's difference from the base, the Jevons curve
@@ -346,9 +361,8 @@ def drivers_section(runs: dict[str, pd.DataFrame], values: dict[str, dict], firs
     else:
         blocks.append("With one scenario there is no difference from a base to decompose, so the section "
                       "has no waterfall of contributions.")
-    blocks.append(_jevons_sentence(runs) + " Datacenter capex as a share of GDP shows what the build-out costs "
-                  "the economy against the observed share (Dell'Oro's worldwide datacenter capex over world "
-                  "GDP; its 2024 figure is on a broadened definition).")
+    observed = observed_capex_share()
+    blocks.append(_jevons_sentence(runs) + " " + _capex_sentence(runs[base], base, observed))
     jevons = pd.concat({n: pd.DataFrame(dict(zip(("price index", "% of GDP"), jevons_curve(f))))
                         for n, f in runs.items()}, axis=1)
     jevons.columns = [f"{n}: {c}" for n, c in jevons.columns]
@@ -360,7 +374,6 @@ def drivers_section(runs: dict[str, pd.DataFrame], values: dict[str, dict], firs
         "dots at 2024, 2030, 2040 and 2050; a line that rises to the right is a rebound.",
         functools.partial(plot_jevons, runs), data=jevons))
     number += 1
-    observed = observed_capex_share()
     capex = pd.DataFrame({f"{n} (% of GDP)": capex_share(f) for n, f in runs.items()})
     capex = capex.join(observed.rename("observed (% of GDP)"), how="outer")
     figures.append(Figure(
