@@ -7,7 +7,7 @@ chart with them. One rule chooses a log scale (`uses_log_scale`), one function l
 (`unit_label`), one gives a scenario its colour and dash (`scenario_styles`), and one writes
 the source line of an exported figure (`add_source`, called by `figure_writer`). The modules: `base` (what every chart shares), `runs` (charts over the years),
 `sensitivity` (tornado), `discovery` (PRIM's trajectory and box), `posterior` (corner, trace), `headline` (the report's first chart), `panels` (small
-multiples of coinciding lines).
+multiples of coinciding lines), `drivers` (sigma response, waterfall, Jevons curve, capex share).
 
 pyplot is imported on first use (`plotting.plt` too), so importing this package stays quick.
 """
@@ -21,6 +21,7 @@ from .discovery import plot_box_limits, plot_trajectory
 from .posterior import plot_corner, plot_trace
 from .headline import headline_data, plot_headline
 from .panels import coinciding, plot_panels
+from .drivers import plot_capex_share, plot_jevons, plot_sigma_response, plot_waterfall
 
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "plot_history", "plot_key_outputs", "plot_scenarios", "plot_series_history", "LOG_OUTPUTS",
     "NOT_CONVERGED", "index_unit", "plot_tornado", "tornado_order", "plot_box_limits",
     "plot_trajectory", "plot_corner", "plot_trace", "headline_data", "plot_headline",
-    "coinciding", "plot_panels",
+    "coinciding", "plot_panels", "plot_capex_share", "plot_jevons", "plot_sigma_response", "plot_waterfall",
 ]
 
 
