@@ -25,8 +25,8 @@ from ..posteriors import Posterior, load_posterior
 from ..sweeps import SweepResult, load_sweep
 from ..errors import SdeconError
 from ..scenarios import Scenario
-from . import excel, figures, html, pdf, sections, summary
-from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
+from . import drivers, excel, figures, html, render, sections, summary
+from .content import GENERATOR, _calibration_of, _display_path, _sha256
 from .discovery import check_conditions, find
 from .forecast import forecast_figures, forecast_section
 
@@ -147,8 +147,9 @@ def _umask() -> int:
 def _libraries() -> dict[str, str]:
     import matplotlib
     import openpyxl
+    import pypdf
     return {"pandas": f"pandas {pd.__version__}", "matplotlib": f"matplotlib {matplotlib.__version__}",
-            "openpyxl": f"openpyxl {openpyxl.__version__}"}
+            "openpyxl": f"openpyxl {openpyxl.__version__}", "pypdf": f"pypdf {pypdf.__version__}"}
 
 
 def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None, conditions=()) -> dict:
@@ -295,19 +296,20 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         reality_checks = summary.reality({s.name: s.values for s in effective})
         report = [summary.summary_section(runs, effective, forecasts=forecasts, reality_checks=reality_checks),
                   sections._findings_section(runs, effective, loaded_calibration, loaded_sweep, forecasts),
-                  sections._scenarios_section(effective, loaded_calibration), sections._comparison_section(comparison),
+                  sections._scenarios_section(effective, loaded_calibration),
+                  drivers.drivers_section(runs, {s.name: s.values for s in effective}, 1),
+                  sections._comparison_section(comparison),
                   *(by_id[k] for k in ("forecast", "sensitivity", "discovery") if k in by_id),
                   *sections.appendices([by_id.get("history"), sections.coinciding_section(runs),
                                         sections._seed004_section(),
                                         sections._assumptions_section(effective, loaded_calibration),
                                         sections._data_section(sources), sections._manifest_section(manifest)])]
         figures.number_figures(report)      # in the order a reader meets them
-        svgs = {b.key: figures.save_figure(b, built / "figures")
-                for section in report for b in section.blocks if isinstance(b, Figure)}
+        svgs, manifest["pdf_pages"] = render.render(report, built / "figures", built / "report.pdf", manifest,
+                                                    footer, meta)
         (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
                           loaded_calibration, loaded_sweep, forecasts, findings)
-        manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])
         (built / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -318,27 +318,40 @@ def _layout(sections: list[Section], footer: str, title_block: tuple[str, str]) 
     return pages, plan
 
 
-def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, meta: str) -> dict[str, list[int]]:
-    """Lay the sections out on A4 pages and write them to `path`.
+def layout(sections: list[Section], footer: str, meta: str) -> tuple[list[list[tuple]], dict[str, list[int]]]:
+    """The sections laid out on A4 pages.
 
     Returns
     -------
-    dict of str to [int, int]
+    pages : list of lists of tuples
+        Each page's drawing operations, for `write_pages`.
+    plan : dict of str to [int, int]
         The first and last page of each section, by its id.
     """
+    pages, plan = _layout(sections, footer, (TITLE, meta))
+    return pages.pages, plan
+
+
+def metadata(manifest: dict, footer: str) -> dict:
+    """The PDF's document information: title, author, dates from the manifest."""
+    import matplotlib
+    created = dt.datetime.fromisoformat(manifest["created_utc"])
+    return {"Title": TITLE, "Author": "sdecon", "Subject": footer, "Creator": f"sdecon {__version__}",
+            "Producer": f"matplotlib {matplotlib.__version__}", "CreationDate": created, "ModDate": created,
+            "Keywords": ", ".join(s["name"] for s in manifest["scenarios"])}
+
+
+def write_pages(path: Path, pages: list[list[tuple]], first: int, total: int, footer: str,
+                info: dict | None = None) -> None:
+    """Draw `pages` (from `layout`) to a PDF at `path`, numbering them from `first` of `total`."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
-    pages, plan = _layout(sections, footer, (TITLE, meta))
-    created = dt.datetime.fromisoformat(manifest["created_utc"])
-    metadata = {"Title": TITLE, "Author": "sdecon", "Subject": footer, "Creator": f"sdecon {__version__}",
-                "Producer": f"matplotlib {matplotlib.__version__}", "CreationDate": created, "ModDate": created,
-                "Keywords": ", ".join(s["name"] for s in manifest["scenarios"])}
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}), \
-            PdfPages(path, metadata=metadata) as pdf:
-        for number, operations in enumerate(pages.pages, start=1):
+            PdfPages(path, metadata=info) as pdf:
+        for number, operations in enumerate(pages, start=first):
             fig = plotting.plt.figure(figsize=(PAGE_W, PAGE_H))
             try:
                 for op in operations:
@@ -361,10 +374,21 @@ def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, 
                         ax = fig.add_axes((x / PAGE_W, 1 - (y + h) / PAGE_H, w / PAGE_W, h / PAGE_H))
                         draw(ax=ax, fontscale=0.85)
                 fig.text(MARGIN_X / PAGE_W, 0.4 / PAGE_H, footer, fontsize=7, color="0.45")
-                fig.text(1 - MARGIN_X / PAGE_W, 0.4 / PAGE_H, f"page {number} of {len(pages.pages)}",
+                fig.text(1 - MARGIN_X / PAGE_W, 0.4 / PAGE_H, f"page {number} of {total}",
                          fontsize=7, color="0.45", ha="right")
                 pdf.savefig(fig)
             finally:
                 plotting.plt.close(fig)
-    return plan
 
+
+def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, meta: str) -> dict[str, list[int]]:
+    """Lay the sections out on A4 pages and write them to `path`, in this process.
+
+    Returns
+    -------
+    dict of str to [int, int]
+        The first and last page of each section, by its id.
+    """
+    pages, plan = layout(sections, footer, meta)
+    write_pages(path, pages, 1, len(pages), footer, metadata(manifest, footer))
+    return plan

@@ -25,13 +25,19 @@ from .discovery import discovery_section
 from .sensitivity import _sensitivity_section, _sweep_summary, fan_figures, tornado_figures
 
 
+@functools.cache
+def _measured() -> pd.DataFrame:
+    """The shipped data rows that map to a model variable (`sdecon.observations.select`), read once."""
+    from .. import observations
+    return observations.select(first=1900, last=2100).table
+
+
 def observed_points(variable: str) -> dict[str, pd.Series]:
     """The shipped data that measure `variable` at a known level, converted to its units: a
     series by the label a chart shows, which names the conversion ("÷ 0.586") and the time
     ("at mid-year") when there is one (sdecon/data/mapping.csv). Series whose level the fit
     sets (only their trend compares) are left out."""
-    from .. import observations
-    table = observations.select(first=1900, last=2100).table
+    table = _measured()
     rows = table[(table["variable"] == variable) & ~table["fit"] & (table["power"] == 1)]
     points = {}
     for series, group in rows.groupby("series", sort=False):
@@ -55,7 +61,7 @@ def comparison_figures(runs: dict[str, pd.DataFrame]) -> list[Figure]:
         log = plotting.uses_log_scale(pd.concat([frame[variable] for frame in runs.values()]))
         caption = (f"Figure {number}. {variable} by scenario ({plotting.unit_label(variable)})"
                    f"{', logarithmic scale' if log else ''}"
-                   + (f"; black markers: the data that measure it, converted to the model's units as the "
+                   + ("; black markers: the data that measure it, converted to the model's units as the "
                       "legend says (sdecon/data/mapping.csv)" if observed else "")
                    + f".{_agreement(runs, variable)}")
         data = pd.DataFrame({name: frame[variable] for name, frame in runs.items()})
@@ -470,7 +476,9 @@ def _manifest_section(manifest: dict) -> Section:
         rows.append(["scenario discovery", "; ".join(manifest["discover"])])
     rows += [["created (UTC)", manifest["created_utc"]], ["command line", manifest["command_line"]],
              ["Python", manifest["python"]], ["PySD", manifest["pysd"]],
-             ["pandas, matplotlib, openpyxl", ", ".join(manifest["libraries"].values())]]
+             [", ".join(manifest["libraries"]), ", ".join(manifest["libraries"].values())],
+             ["runs", "sdecon.engine, the batch engine compiled from the model file (the tests hold it to "
+                      "PySD's runs of every shipped scenario)"]]
     return Section("manifest", "Manifest", [
         "What produced this report, to reproduce it: run the same command line with the same "
         "sdecon version, model file and scenario files (their hashes must match). manifest.json "

@@ -75,13 +75,13 @@ def headline(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> st
 
 
 def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> list[str]:
-    """Two or three sentences computed from the runs: the 2024 anchor and where each scenario
-    ends in `YEAR`; the deciding assumption tied to the outcome; the peak, when the share turns."""
+    """Two or three sentences computed from the runs: the 2024 anchor; the deciding assumption
+    tied to where the scenarios on each side of its threshold end in `YEAR`; the peak, when the
+    share turns."""
     first = next(iter(runs.values()))
     sentences = [
         f"In {DATA_END} the world spent about {money(first.loc[DATA_END, 'Compute Spending'])} on AI compute, "
-        f"{_percent(first.loc[DATA_END, SHARE])} of GDP (the model fitted to data up to {DATA_END}); in {YEAR} the "
-        "share is " + ", ".join(f"{_percent(runs[s.name].loc[YEAR, SHARE])} under {s.name}" for s in chosen) + "."]
+        f"{_percent(first.loc[DATA_END, SHARE])} of GDP (the model fitted to the data up to {DATA_END})."]
     groups = _groups(chosen)
     sides = []
     for side, words in (("above", "above it"), ("below", "below it"), ("at", "at it")):
@@ -97,7 +97,7 @@ def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> li
     for s in chosen:
         future = runs[s.name].loc[DATA_END:, SHARE]
         top, end = float(future.max()), float(future.iloc[-1])
-        if future.idxmax() < future.index[-1] and end < 0.8 * top:
+        if DATA_END < future.idxmax() < future.index[-1] and end < 0.8 * top:   # rises, then turns
             peaks.append((s.name, int(future.idxmax()), top, int(future.index[-1]), end))
     if peaks:
         name, year, top, last, end = peaks[0]
@@ -109,49 +109,50 @@ def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> li
 
 
 def key_table(runs: Mapping[str, pd.DataFrame]) -> Table:
-    """The key numbers: a row a quantity, its 2024 value and each scenario's in `YEAR`."""
+    """The key numbers: a row for 2024 and one for each scenario in `YEAR`, a column a quantity."""
     first = next(iter(runs.values()))
-    rows = []
     quantities = (
-        ("Compute spending, % of GDP", lambda f, y: _percent(f.loc[y, SHARE])),
-        ("Compute spending, USD a year", lambda f, y: money(f.loc[y, "Compute Spending"])),
-        ("Datacenter capex, USD a year", lambda f, y: money(f.loc[y, "Datacenter Capex"])),
-        ("Datacenter capex, % of GDP", lambda f, y: _percent(f.loc[y, "Datacenter Capex"] / f.loc[y, "GDP"])),
-        ("Price of AI compute, index (2024 = 1)",
+        ("compute spending, % of GDP", lambda f, y: _percent(f.loc[y, SHARE])),
+        ("compute spending a year", lambda f, y: money(f.loc[y, "Compute Spending"])),
+        ("datacenter capex a year", lambda f, y: money(f.loc[y, "Datacenter Capex"])),
+        ("datacenter capex, % of GDP", lambda f, y: _percent(f.loc[y, "Datacenter Capex"] / f.loc[y, "GDP"])),
+        (f"price of AI compute, index ({DATA_END} = 1)",
          lambda f, y: fmt(f.loc[y, "Price of AI Compute"] / f.loc[DATA_END, "Price of AI Compute"])),
-        (f"Change in the share since {DATA_END}",
+        (f"share of GDP against {DATA_END}",
          lambda f, y: "" if y == DATA_END else percent_change(f.loc[y, SHARE], f.loc[DATA_END, SHARE])),
     )
-    for label, value in quantities:
-        rows.append([label, value(first, DATA_END)] + [value(frame, YEAR) for frame in runs.values()])
-    return Table(["", f"{DATA_END}"] + [f"{name} {YEAR}" for name in runs], rows,
-                 numeric=set(range(1, len(runs) + 2)), size=7.5,
-                 caption=f"{DATA_END}: the model fitted to the data, the same in every scenario. The price "
-                         "index is the price of a fixed amount of AI work (hardware and algorithmic efficiency "
-                         f"included) against {DATA_END}'s. By year: Findings.")
+    rows = [[f"{DATA_END}, every scenario"] + [value(first, DATA_END) for _, value in quantities]]
+    rows += [[f"{name}, {YEAR}"] + [value(frame, YEAR) for _, value in quantities] for name, frame in runs.items()]
+    return Table([""] + [label for label, _ in quantities], rows, numeric=set(range(1, len(quantities) + 1)),
+                 size=7.5,
+                 caption=f"{DATA_END}: the model fitted to the data, the same in every scenario. The price index is "
+                         "the price of a fixed amount of AI work (hardware and algorithmic efficiency included) "
+                         f"against {DATA_END}'s. By year: Findings.")
 
 
-def reality(values: Mapping[str, Mapping[str, float]]) -> tuple[int, pd.DataFrame]:
-    """The number of reality checks (`sdecon.checks`) and their failures in the scenarios' runs:
-    one row a check and scenario (`checks.summarise`)."""
-    constraints = checks.load()
+def reality(values: Mapping[str, Mapping[str, float]], constraints: Sequence[checks.Check] | None = None
+            ) -> tuple[int, pd.DataFrame]:
+    """The number of reality checks (default: the shipped ones, `sdecon.checks.load`) and their
+    failures in the scenarios' runs: one row a check and scenario (`checks.summarise`, with the
+    check's `why`)."""
+    constraints = checks.load() if constraints is None else list(constraints)
     wanted = sorted({v for c in constraints for v in c.variables()} - {checks.STOCKS}
                     | set(checks._quantity_stocks()))
     frames = [checks.evaluate(constraints, engine.run(dict(v), variables=wanted), runs=[name])
               for name, v in values.items()]
-    return len(constraints), checks.summarise(pd.concat(frames, ignore_index=True))
+    failures = checks.summarise(pd.concat(frames, ignore_index=True))
+    why = {c.name: c.why for c in constraints}
+    return len(constraints), failures.assign(why=[why[name] for name in failures["check"]])
 
 
 def reality_block(total: int, failures: pd.DataFrame, names: Sequence[str]):
     """A box naming each failed check, or a sentence that all hold."""
     if failures.empty:
-        return (f"All {total} reality checks hold in every year of every scenario: compute spending within "
-                "what AI services earn and within GDP, datacenter capex within what economies invest, "
-                "electricity within what grids can supply (docs/checks.md).")
-    why = {c.name: c.why for c in checks.load()}
+        return (f"All {total} reality checks hold in every year of every scenario: spending within what AI earns "
+                "and within GDP, capex within what economies invest, electricity within what grids supply.")
     items = [f"{row.run}: {row.check} fails in {row.first_year}"
              + (f"-{row.last_year}" if row.last_year != row.first_year else "")
-             + f", at worst {fmt(row.worst_ratio)} times its limit. {why.get(row.check, '')}".rstrip()
+             + f", at worst {fmt(row.worst_ratio)} times its limit. {row.why}".rstrip()
              for row in failures.itertuples(index=False)]
     failed = failures["run"].nunique()
     return Callout(f"Implausible: {failures['check'].nunique()} of {total} reality checks fail in {failed} of "
@@ -174,7 +175,7 @@ def summary_section(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]
                      "parameters)" if band_of else "") + ".",
                   functools.partial(plotting.plot_headline, dict(runs), last_data_year=DATA_END, band=band,
                                     band_of=band_of, title=title),
-                  data=data, height=3.55)
+                  data=data, height=3.4)
     blocks: list = [Heading(headline(runs, chosen)), " ".join(takeaway(runs, chosen)), hero, key_table(runs)]
     if reality_checks is not None:
         blocks.append(reality_block(*reality_checks, names))
