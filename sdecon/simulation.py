@@ -11,8 +11,8 @@ from .scenarios import Scenario
 
 
 def run(scenario: str | Scenario = "baseline", overrides: Mapping[str, float] | None = None,
-        *, time_step: float | None = None) -> pd.DataFrame:
-    """Simulate a scenario with PySD, with optional parameter overrides.
+        *, time_step: float | None = None, engine: bool = False) -> pd.DataFrame:
+    """Simulate a scenario with PySD (or the batch engine), with optional parameter overrides.
 
     Parameters
     ----------
@@ -24,6 +24,10 @@ def run(scenario: str | Scenario = "baseline", overrides: Mapping[str, float] | 
         (`sdecon.parameter_table()`).
     time_step : float, optional
         The Euler step in years (default: the model's).
+    engine : bool
+        Run on the batch engine (`sdecon.engine`) instead of PySD: the same frame (the tests
+        hold the two to agree on every shipped scenario) in milliseconds once the engine is
+        compiled (about half a minute, once per machine); for reports and batches.
 
     Returns
     -------
@@ -41,7 +45,11 @@ def run(scenario: str | Scenario = "baseline", overrides: Mapping[str, float] | 
     chosen = scenario if isinstance(scenario, Scenario) else scenarios.load(scenario)
     values = dict(chosen.values)
     values.update(parameter.validate(dict(overrides or {}), "override"))
-    frame = model.simulate(values, time_step=time_step)
+    if engine:
+        from . import engine as batch_engine
+        frame = batch_engine.run(values, time_step=time_step).frame(0)
+    else:
+        frame = model.simulate(values, time_step=time_step)
     frame.index = pd.Index(frame.index.round().astype(int), name="year")
     frame.columns.name = None
     return frame

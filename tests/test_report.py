@@ -1015,7 +1015,9 @@ def test_full_report_forecast_is_the_posteriors(full, full_manifest):
     got = sheet[sheet["scenario"] == "baseline"].drop(columns="scenario").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
     assert set(sheet["scenario"]) == {"baseline", "plain"}
-    assert len(list((full / "figures").glob("forecast-*.svg"))) == 4
+    # The first scenario's bands are drawn; every scenario's are in the table and the sheet.
+    assert {p.stem for p in (full / "figures").glob("forecast-*.svg")} == {
+        f"forecast-baseline-{_slug(v)}" for v in ("Compute Spending Share of GDP", "Datacenter Capex")}
     summary = page[:page.index('<section id="scenarios">')]
     assert "Given the history (the posterior of the fitted parameters)" in summary
 
@@ -1034,8 +1036,8 @@ def test_full_report_history_fan_and_forecast_figures_link_their_data(full, swee
     bands = sdecon.load_sweep(sweep_dir).bands
     same(links[f"fan-{share}"], bands[bands["variable"] == content.SHARE].set_index("year")[["p5", "p50", "p95"]])
     sheet = pd.read_excel(full / "results.xlsx", sheet_name="forecast", engine="openpyxl")
-    rows = sheet[(sheet["scenario"] == "plain") & (sheet["variable"] == content.SHARE)]
-    same(links[f"forecast-plain-{share}"], rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
+    rows = sheet[(sheet["scenario"] == "baseline") & (sheet["variable"] == content.SHARE)]
+    same(links[f"forecast-baseline-{share}"], rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
     residuals = sdecon.load_calibration(CALIBRATION).residuals
     for series, table in residuals.groupby("series"):
         same(links[f"history-{_slug(series)}"], table.sort_values("year", kind="stable").set_index("year")[
@@ -1231,7 +1233,8 @@ def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
     stems = {p.stem for p in (full / "figures").glob("*.svg")}
     assert {s for s in stems if s.startswith("history-")} == {f"history-{_slug(s)}" for s in series}
     assert len(series) == residuals["series"].nunique()
-    assert {s for s in stems if s.startswith("fan-")} == {f"fan-{_slug(v)}" for v in sdecon.PUBLIC_VARIABLES}
+    # A fan for each key variable; the others' bands are in the 'sensitivity bands' sheet.
+    assert {s for s in stems if s.startswith("fan-")} == {f"fan-{_slug(v)}" for v in content.KEY_VARIABLES}
     page = (full / "report.html").read_text(encoding="utf-8")
     assert re.findall(r'<figure id="figure-(tornado-[^"]+)"', page) == [
         f"tornado-{_slug(v)}" for v in content.KEY_VARIABLES]
@@ -1239,7 +1242,7 @@ def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
                 functools.partial(plotting.plot_series_history, residuals[residuals["series"] == s]))
                for s in series]
               + [(f"fan-{_slug(v)}", f"{v}: range over the sweep", functools.partial(plotting.plot_fan, swept.bands, v))
-                 for v in sdecon.PUBLIC_VARIABLES]
+                 for v in content.KEY_VARIABLES]
               + [(f"tornado-{_slug(v)}", f"Sensitivity of {v}",
                   functools.partial(plotting.plot_tornado, swept.indices, "mc", v)) for v in content.KEY_VARIABLES])
     for key, title, draw in charts:
@@ -1261,7 +1264,7 @@ def test_new_figures_have_titles_axis_labels_and_units(full, sweep_dir, fit):
         svg = html.unescape((full / "figures" / f"{key}.svg").read_text(encoding="utf-8"))
         assert title in svg
         assert (">parameter<" if tornado else ">year<") in svg
-    for variable in sdecon.PUBLIC_VARIABLES:
+    for variable in content.KEY_VARIABLES:
         svg = (full / "figures" / f"fan-{_slug(variable)}.svg").read_text(encoding="utf-8")
         label = plotting.unit_label(variable) if variable != plotting.PRICE else plotting.PRICE_INDEX
         assert all(f">{line}<" in svg for line in label.split("\n")), variable

@@ -16,7 +16,8 @@ from .base import (DASHES, KEY_PANELS, percentile_pairs, reader_values, scenario
 
 
 def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str | Sequence[str], ax=None, *,
-                   title: str | None = None, fontscale: float = 1.0):
+                   title: str | None = None, observed: dict[str, pd.Series] | None = None,
+                   fontscale: float = 1.0):
     """A variable over the years under one or several scenarios, a line each.
 
     Each scenario has its own colour and dash, the same in every chart (``scenario_styles``);
@@ -34,6 +35,9 @@ def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str |
         Where to draw; a new figure when None.
     title : str, optional
         The title (default: the variable names).
+    observed : dict of str to Series, optional
+        Data in the variable's units, indexed by (decimal) time, keyed by the label a reader
+        sees (which should say how the data were converted): drawn as black markers.
     fontscale : float
         Type size relative to a standalone 8 x 4.2 inch figure.
 
@@ -56,8 +60,14 @@ def plot_scenarios(runs: pd.DataFrame | dict[str, pd.DataFrame], variable: str |
             number = variables.index(v)
             style = _style(number) if len(runs) == 1 else {**style, "linestyle": DASHES[number % len(DASHES)]}
         ax.plot(frame.index, shown.values[(name, v)], label=label or None, linewidth=1.6, **style)
+    # Data in the reader's unit too: the price over the first line's 2024 value
+    factor = shown.factor.iloc[0] if isinstance(shown.factor, pd.Series) else shown.factor
+    points_shown = {label: points * factor for label, points in (observed or {}).items()}
+    for marker, (label, points) in zip("osD^v<>", points_shown.items()):
+        ax.plot(points.index, points, linestyle="none", marker=marker, markersize=4 * fontscale, color="black",
+                markerfacecolor="none" if marker != "o" else "black", label=label, zorder=5)
     _base_year_line(ax, fontscale)
-    values = pd.concat([shown.values[column] for column in shown.values.columns])
+    values = pd.concat([shown.values[column] for column in shown.values.columns] + list(points_shown.values()))
     _label_time_axes(ax, fontscale, title or ", ".join(variables), shown.label, values,
                      "scenario" if len(variables) == 1 else None, shown.percent)
     ax.margins(x=0.01)

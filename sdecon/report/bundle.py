@@ -25,7 +25,7 @@ from ..posteriors import Posterior, load_posterior
 from ..sweeps import SweepResult, load_sweep
 from ..errors import SdeconError
 from ..scenarios import Scenario
-from . import excel, figures, html, pdf, sections
+from . import drivers, excel, figures, html, render, sections, summary
 from .content import GENERATOR, Figure, _calibration_of, _display_path, _sha256
 from .discovery import check_conditions, find
 from .forecast import forecast_figures, forecast_section
@@ -147,8 +147,9 @@ def _umask() -> int:
 def _libraries() -> dict[str, str]:
     import matplotlib
     import openpyxl
+    import pypdf
     return {"pandas": f"pandas {pd.__version__}", "matplotlib": f"matplotlib {matplotlib.__version__}",
-            "openpyxl": f"openpyxl {openpyxl.__version__}"}
+            "openpyxl": f"openpyxl {openpyxl.__version__}", "pypdf": f"pypdf {pypdf.__version__}"}
 
 
 def _manifest(chosen, calibration, sweep, command_line, sheets, posterior=None, conditions=()) -> dict:
@@ -261,7 +262,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
     # With a calibration, every run takes its values over the scenario's, as `sdecon run
     # --calibration` does; `effective` are the values the runs used, for the tables.
     overrides = loaded_calibration.parameters if loaded_calibration is not None else {}
-    runs = {s.name: simulation.run(s, overrides) for s in chosen}
+    runs = {s.name: simulation.run(s, overrides, engine=True) for s in chosen}
     effective = [dataclasses.replace(s, values={**s.values, **overrides}) for s in chosen]
     sheets = excel.sheet_names([s.name for s in chosen], excel.RESERVED_SHEETS)
     forecasts = {s.name: forecast(s, loaded_posterior) for s in chosen} if loaded_posterior else {}
@@ -285,28 +286,31 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         (built / "figures").mkdir()
         # Looked up in `sections` when called, so that a test may draw fewer figures.
         comparison = sections.comparison_figures(runs)
-        svgs = {f.key: figures.save_figure(f, built / "figures") for f in comparison}
         history = sections.historical_data()
         sources = sections.data_sources(history)
         optional = sections._optional_sections(loaded_calibration, loaded_sweep, runs, chosen,
-                                               {s.name: s.values for s in effective}, len(comparison) + 1,
-                                               findings)
+                                               {s.name: s.values for s in effective}, 1, findings)
         if forecasts:
-            drawn = forecast_figures(forecasts, len(comparison) + 1 + sum(
-                isinstance(b, Figure) for section in optional for b in section.blocks))
-            optional.append(forecast_section(forecasts, loaded_posterior, drawn))
-        for section in optional:
-            svgs.update({b.key: figures.save_figure(b, built / "figures")
-                         for b in section.blocks if isinstance(b, Figure)})
-        body = [sections._scenarios_section(effective, loaded_calibration), sections._comparison_section(comparison),
-                sections._seed004_section(), *optional, sections._assumptions_section(effective, loaded_calibration),
-                sections._data_section(sources), sections._manifest_section(manifest)]
-        report = [sections._summary_section(runs, effective, loaded_calibration, loaded_sweep, forecasts), *body]
+            optional.append(forecast_section(forecasts, loaded_posterior, forecast_figures(forecasts, 1)))
+        by_id = {section.id: section for section in optional}
+        reality_checks = summary.reality({s.name: s.values for s in effective})
+        report = [summary.summary_section(runs, effective, forecasts=forecasts, reality_checks=reality_checks),
+                  sections._findings_section(runs, effective, loaded_calibration, loaded_sweep, forecasts),
+                  sections._scenarios_section(effective, loaded_calibration),
+                  drivers.drivers_section(runs, {s.name: s.values for s in effective}, 1),
+                  sections._comparison_section(comparison),
+                  *(by_id[k] for k in ("forecast", "sensitivity", "discovery") if k in by_id),
+                  *sections.appendices([by_id.get("history"), sections.coinciding_section(runs),
+                                        sections._seed004_section(),
+                                        sections._assumptions_section(effective, loaded_calibration),
+                                        sections._data_section(sources), sections._manifest_section(manifest)])]
+        figures.number_figures(report)      # in the order a reader meets them
+        svgs, manifest["pdf_pages"] = render.render(report, built / "figures", built / "report.pdf", manifest,
+                                                    footer, meta)
         (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
                           loaded_calibration, loaded_sweep, forecasts, findings,
                           figures=[b for s in report for b in s.blocks if isinstance(b, Figure)])
-        manifest["pdf_pages"] = pdf.write_pdf(built / "report.pdf", report, manifest, footer, meta)
         files = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         manifest["files"] = sorted(files + ["manifest.json"])
         (built / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

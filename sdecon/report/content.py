@@ -20,7 +20,9 @@ GENERATOR = "sdecon report"
 TITLE = "The economics of AI compute: scenario report"
 KEY_VARIABLES = ("Compute Spending Share of GDP", "Compute Spending", "Datacenter Capex",
                  "Price of AI Compute")
-KEY_YEARS = (2030, 2035, 2040)
+KEY_YEARS = (2024, 2030, 2040, 2050)   # the key numbers' years: the last of the data, then the model's
+DATA_END = 2024              # the shipped data end here (sdecon/data); later years are the model's
+HEADLINE_YEAR = 2040         # the year the summary speaks of: far enough for the mechanisms to show
 SHARE = "Compute Spending Share of GDP"
 PACKAGE = Path(__file__).resolve().parent.parent      # sdecon/
 
@@ -52,6 +54,13 @@ class Heading:
 
 
 @dataclass
+class Callout:
+    """A framed box: a title that says what is wrong, and a line an item."""
+    title: str
+    items: list[str]
+
+
+@dataclass
 class Figure:
     key: str                      # file stem in figures/
     title: str
@@ -59,13 +68,14 @@ class Figure:
     draw: Callable                # draw(ax=, fontscale=): an sdecon.plotting function, its data bound
     label_width: float = 0.0      # extra room left of the axes for long tick labels, inches
     data: pd.DataFrame | None = None  # the numbers drawn, indexed by year: the HTML's CSV link
+    height: float | None = None   # PDF: inches on the page, caption apart (None: the usual)
 
 
 @dataclass
 class Section:
     id: str
     title: str
-    blocks: list = field(default_factory=list)   # str (paragraph) | Heading | Bullets | Table | Figure
+    blocks: list = field(default_factory=list)   # str (paragraph) | Heading | Bullets | Table | Figure | Callout
     compact: bool = False                        # PDF: smaller type, to keep the summary on one page
 
 
@@ -212,10 +222,6 @@ def money(billions: float) -> str:
     for size, word in ((1e3, "trillion"), (1.0, "billion"), (1e-3, "million")):
         if float(f"{x / size:.3g}") >= 1 or size == 1e-3:
             return f"{sign}${_three(x / size)} {word}"
-
-
-def _factor(ratio: float) -> str:
-    return f"{fmt(ratio)}-fold"
 
 
 def _key_unit(variable: str) -> str:

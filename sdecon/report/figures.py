@@ -3,6 +3,7 @@ PNG (for slides) and SVG (for print, and inlined in the HTML)."""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,17 @@ from .content import Figure, shown
 FIGURE_DPI = 120          # PNG: 960 x 504 pixels, enough for a slide; the SVG is for print
 HOVER_YEARS = (2030, 2040, 2050)   # the values a line's tooltip names
 SOURCE_DATA = "data and parameter sources: the report's Data sources and Assumptions"
+
+
+def number_figures(sections) -> None:
+    """Number the figures of `sections` in the order they appear: each caption starts
+    "Figure N." (replacing the number a section gave it)."""
+    count = 0
+    for section in sections:
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                count += 1
+                block.caption = f"Figure {count}. " + re.sub(r"^Figure \d+\.\s*", "", block.caption)
 
 
 def render_figure(figure: Figure):

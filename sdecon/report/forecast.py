@@ -18,10 +18,12 @@ DRAWN = ("Compute Spending Share of GDP", "Datacenter Capex")
 
 
 def forecast_figures(forecasts: dict[str, Forecast], first: int = 1) -> list[Figure]:
-    """For each scenario, the bands of `DRAWN` with the data the posterior saw as points."""
+    """The first scenario's bands of `DRAWN` with the data the posterior saw as points (the
+    others' are in the section's table and the 'forecast' sheet: their lines differ little
+    where the data are, and a page each would bury the answer)."""
     figures = []
     number = first
-    for name, result in forecasts.items():
+    for name, result in list(forecasts.items())[:1]:
         for variable in DRAWN:
             has_data = bool((result.history["variable"] == variable).any())
             caption = (f"Figure {number}. {variable} ({plotting.unit_label(variable)}) in {name}: "

@@ -10,7 +10,7 @@ import urllib.parse
 import pandas as pd
 
 from .._version import __version__
-from .content import GENERATOR, TITLE, Bullets, Figure, Heading, Section, Table
+from .content import GENERATOR, TITLE, Bullets, Callout, Figure, Heading, Section, Table
 
 _CSS = """
 :root { color-scheme: light; }
@@ -57,6 +57,9 @@ td.short { white-space: nowrap; }
 figure { margin: 1.5rem 0; }
 figure svg { width: 100%; height: auto; display: block; }
 a.data { white-space: nowrap; }
+aside.callout { background: #fff4e5; border-left: 0.3rem solid #d4761a; padding: 0.5rem 1rem; margin: 1rem 0; }
+aside.callout p { font-weight: 700; margin: 0.25rem 0; }
+section#summary > h3:first-of-type { font-size: 1.3rem; line-height: 1.35; }
 ul { padding-left: 1.4rem; }
 li { margin: 0.3rem 0; }
 @page { size: A4; margin: 15mm; }
@@ -154,11 +157,14 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
                 parts.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul>\n")
             elif isinstance(block, Table):
                 parts.append(_html_table(block) + "\n")
+            elif isinstance(block, Callout):
+                parts.append(f'<aside class="callout" role="note"><p>{e(block.title)}</p><ul>'
+                             + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul></aside>\n")
             elif isinstance(block, Figure):
                 link = "" if block.data is None else " " + _csv_link(block.data, block.key)
+                files = ", ".join(f'<a href="figures/{e(block.key)}.{kind}">{kind.upper()}</a>' for kind in ("png", "svg"))
                 parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title, block.key)}'
-                             f"<figcaption>{e(block.caption)} Files: figures/{e(block.key)}.png, "
-                             f"figures/{e(block.key)}.svg.{link}</figcaption></figure>\n")
+                             f"<figcaption>{e(block.caption)} Files: {files}.{link}</figcaption></figure>\n")
         parts.append("</section>\n")
     parts.append("</main>\n</div>\n</body>\n</html>\n")
     return "".join(parts)

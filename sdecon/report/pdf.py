@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import plotting
 from .._version import __version__
-from .content import TITLE, Bullets, Figure, Heading, Section, Table
+from .content import TITLE, Bullets, Callout, Figure, Heading, Section, Table
 
 PAGE_W, PAGE_H = 8.27, 11.69          # A4, inches
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.8, 0.65, 0.75
@@ -151,12 +151,36 @@ class _Pages:
         self.y += 0.06
 
     def figure(self, figure: Figure) -> None:
-        self.need(FIGURE_H)
+        height = figure.height or FIGURE_H
+        self.need(height)
         left = 0.62 + 0.85 * figure.label_width     # the PDF draws at 0.85 of the type size
         self.pages[-1].append(("axes", MARGIN_X + left, self.y + 0.32, CONTENT_W - left - 1.45,
-                               FIGURE_H - 1.35, figure.draw))
-        self.y += FIGURE_H - 0.45
+                               height - 1.35, figure.draw))
+        self.y += height - 0.45
         self.paragraph(figure.caption, size=8, after=0.25)
+
+    def callout(self, box: Callout) -> None:
+        """A shaded box, kept on one page: its title in bold, then a line an item."""
+        size, pad = self.body, 0.1
+        leading = size * 1.36 / 72
+        title = _wrap(box.title, CONTENT_W - 2 * pad, size, bold=True)
+        items = [_wrap(item, CONTENT_W - 2 * pad - 0.2, size) for item in box.items]
+        height = (len(title) + sum(map(len, items))) * leading + 2 * pad + 0.04 * len(items)
+        self.need(height)
+        self.rect(MARGIN_X, self.y, CONTENT_W, height, "#fff4e5")
+        self.rect(MARGIN_X, self.y, 0.05, height, "#d4761a")
+        y = self.y + pad
+        for line in title:
+            self.text(MARGIN_X + pad, y, line, size, bold=True)
+            y += leading
+        for lines in items:
+            y += 0.04
+            for i, line in enumerate(lines):
+                if i == 0:
+                    self.text(MARGIN_X + pad, y, "•", size)
+                self.text(MARGIN_X + pad + 0.2, y, line, size)
+                y += leading
+        self.y += height + 0.12
 
     def keep_height(self, table: Table) -> float:
         """The height a table needs before it starts: all of it when it is short (a third of a
@@ -288,31 +312,46 @@ def _layout(sections: list[Section], footer: str, title_block: tuple[str, str]) 
                 pages.table(block)
             elif isinstance(block, Figure):
                 pages.figure(block)
+            elif isinstance(block, Callout):
+                pages.callout(block)
         plan[section.id] = [first, len(pages.pages)]
     return pages, plan
 
 
-def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, meta: str) -> dict[str, list[int]]:
-    """Lay the sections out on A4 pages and write them to `path`.
+def layout(sections: list[Section], footer: str, meta: str) -> tuple[list[list[tuple]], dict[str, list[int]]]:
+    """The sections laid out on A4 pages.
 
     Returns
     -------
-    dict of str to [int, int]
+    pages : list of lists of tuples
+        Each page's drawing operations, for `write_pages`.
+    plan : dict of str to [int, int]
         The first and last page of each section, by its id.
     """
+    pages, plan = _layout(sections, footer, (TITLE, meta))
+    return pages.pages, plan
+
+
+def metadata(manifest: dict, footer: str) -> dict:
+    """The PDF's document information: title, author, dates from the manifest."""
+    import matplotlib
+    created = dt.datetime.fromisoformat(manifest["created_utc"])
+    return {"Title": TITLE, "Author": "sdecon", "Subject": footer, "Creator": f"sdecon {__version__}",
+            "Producer": f"matplotlib {matplotlib.__version__}", "CreationDate": created, "ModDate": created,
+            "Keywords": ", ".join(s["name"] for s in manifest["scenarios"])}
+
+
+def write_pages(path: Path, pages: list[list[tuple]], first: int, total: int, footer: str,
+                info: dict | None = None) -> None:
+    """Draw `pages` (from `layout`) to a PDF at `path`, numbering them from `first` of `total`."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
-    pages, plan = _layout(sections, footer, (TITLE, meta))
-    created = dt.datetime.fromisoformat(manifest["created_utc"])
-    metadata = {"Title": TITLE, "Author": "sdecon", "Subject": footer, "Creator": f"sdecon {__version__}",
-                "Producer": f"matplotlib {matplotlib.__version__}", "CreationDate": created, "ModDate": created,
-                "Keywords": ", ".join(s["name"] for s in manifest["scenarios"])}
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}), \
-            PdfPages(path, metadata=metadata) as pdf:
-        for number, operations in enumerate(pages.pages, start=1):
+            PdfPages(path, metadata=info) as pdf:
+        for number, operations in enumerate(pages, start=first):
             fig = plotting.plt.figure(figsize=(PAGE_W, PAGE_H))
             try:
                 for op in operations:
@@ -335,10 +374,21 @@ def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, 
                         ax = fig.add_axes((x / PAGE_W, 1 - (y + h) / PAGE_H, w / PAGE_W, h / PAGE_H))
                         draw(ax=ax, fontscale=0.85)
                 fig.text(MARGIN_X / PAGE_W, 0.4 / PAGE_H, footer, fontsize=7, color="0.45")
-                fig.text(1 - MARGIN_X / PAGE_W, 0.4 / PAGE_H, f"page {number} of {len(pages.pages)}",
+                fig.text(1 - MARGIN_X / PAGE_W, 0.4 / PAGE_H, f"page {number} of {total}",
                          fontsize=7, color="0.45", ha="right")
                 pdf.savefig(fig)
             finally:
                 plotting.plt.close(fig)
-    return plan
 
+
+def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, meta: str) -> dict[str, list[int]]:
+    """Lay the sections out on A4 pages and write them to `path`, in this process.
+
+    Returns
+    -------
+    dict of str to [int, int]
+        The first and last page of each section, by its id.
+    """
+    pages, plan = layout(sections, footer, meta)
+    write_pages(path, pages, 1, len(pages), footer, metadata(manifest, footer))
+    return plan

@@ -4,7 +4,9 @@ comparison, seed 004, assumptions, data sources and manifest; and where the opti
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -12,10 +14,11 @@ import pandas as pd
 from .. import model, parameter, plotting, scenarios, seed004, simulation
 from ..model import PUBLIC_VARIABLES
 from ..scenarios import Scenario
-from .content import (KEY_VARIABLES, KEY_YEARS, PACKAGE, SHARE, Bullets, Figure, Heading, Section, Table,
-                      _calibration_of, _display_path, _factor, _key_numbers, _key_unit, _key_value, _percent,
-                      _sha256, _slug, difference, exact, fmt, parameter_unit,
+from .content import (DATA_END, HEADLINE_YEAR, KEY_VARIABLES, KEY_YEARS, PACKAGE, SHARE, Bullets, Figure,
+                      Heading, Section, Table, _calibration_of, _display_path, _key_numbers, _key_unit,
+                      _key_value, _percent, _sha256, _slug, difference, exact, fmt, money, parameter_unit,
                       parameter_value)
+from .summary import percent_change
 from .history import _history_section, history_figures
 from ..calibration import Calibration
 from ..sweeps import SweepResult
@@ -23,18 +26,71 @@ from .discovery import discovery_section
 from .sensitivity import _sensitivity_section, _sweep_summary, fan_figures, tornado_figures
 
 
+@functools.cache
+def _measured() -> pd.DataFrame:
+    """The shipped data rows that map to a model variable (`sdecon.observations.select`), read once."""
+    from .. import observations
+    return observations.select(first=1900, last=2100).table
+
+
+def observed_points(variable: str) -> dict[str, pd.Series]:
+    """The shipped data that measure `variable` at a known level, converted to its units: a
+    series by the label a chart shows, which names the conversion ("÷ 0.586") and the time
+    ("at mid-year") when there is one (sdecon/data/mapping.csv). Series whose level the fit
+    sets (only their trend compares) are left out."""
+    table = _measured()
+    rows = table[(table["variable"] == variable) & ~table["fit"] & (table["power"] == 1)]
+    points = {}
+    for series, group in rows.groupby("series", sort=False):
+        scale = float(group["scale"].iloc[0])
+        offset = float((group["time"] - group["year"]).iloc[0])
+        power = math.log10(1 / scale)
+        conversion = f"× {fmt(1 / scale)}" if abs(power - round(power)) < 1e-9 else f"÷ {fmt(scale)}"  # a unit, or a share
+        notes = [conversion if scale != 1 else "", "at mid-year" if abs(offset - 0.5) < 1e-9 else ""]
+        label = plotting.series_title(series) + "".join(f", {n}" for n in notes if n)
+        points[f"data: {label}"] = pd.Series((group["observed"] / scale).to_numpy(), index=group["time"].to_numpy())
+    return points
+
+
 def comparison_figures(runs: dict[str, pd.DataFrame]) -> list[Figure]:
-    """One figure per public variable, the four key variables first."""
+    """One figure per public variable, the four key variables first, with the data that
+    measure it (`observed_points`)."""
     order = list(KEY_VARIABLES) + [v for v in PUBLIC_VARIABLES if v not in KEY_VARIABLES]
     figures = []
     for number, variable in enumerate(order, start=1):
+        observed = observed_points(variable)
         log = plotting.uses_log_scale(pd.concat([frame[variable] for frame in runs.values()]))
         caption = (f"Figure {number}. {variable} by scenario ({plotting.unit_label(variable)})"
-                   f"{', logarithmic scale' if log else ''}.{_agreement(runs, variable)}")
+                   f"{', logarithmic scale' if log else ''}"
+                   + ("; black markers: the data that measure it, converted to the model's units as the "
+                      "legend says (sdecon/data/mapping.csv)" if observed else "")
+                   + f".{_agreement(runs, variable)}")
+        data = pd.DataFrame({name: frame[variable] for name, frame in runs.items()})
+        for label, points in observed.items():
+            data = data.join(points.groupby(level=0).mean().rename(label), how="outer")
         figures.append(Figure(_slug(variable), variable, caption,
-                              functools.partial(plotting.plot_scenarios, runs, variable),
-                              data=pd.DataFrame({name: frame[variable] for name, frame in runs.items()})))
+                              functools.partial(plotting.plot_scenarios, runs, variable, observed=observed),
+                              data=data))
     return figures
+
+
+def coinciding_section(runs: dict[str, pd.DataFrame]) -> Section | None:
+    """Small multiples of each comparison chart where some scenarios' lines coincide and hide
+    each other (`plotting.coinciding`): a panel per group, none hidden. None when no chart has such lines."""
+    order = list(KEY_VARIABLES) + [v for v in PUBLIC_VARIABLES if v not in KEY_VARIABLES]
+    blocks: list = ["Where two or more scenarios draw the same line on a comparison chart, one hides the "
+                    "others. Here each such chart is drawn again as a row of panels, one for each group of "
+                    "scenarios that coincide, on one scale."]
+    for variable in order:
+        groups = plotting.coinciding(runs, variable)
+        if 1 < len(groups) < len(runs):
+            shared = "; ".join(" and ".join(g) for g in groups if len(g) > 1)
+            blocks.append(Figure(f"panels-{_slug(variable)}", f"{variable}: scenarios that coincide",
+                                 f"Figure 1. {variable} ({plotting.unit_label(variable)}), a panel for each group "
+                                 f"of scenarios whose lines coincide in every year ({shared}).",
+                                 functools.partial(plotting.plot_panels, runs, variable, groups=groups),
+                                 data=pd.DataFrame({" = ".join(g): runs[g[0]][variable] for g in groups})))
+    return Section("panels", "Lines that coincide", blocks) if len(blocks) > 1 else None
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -64,7 +120,8 @@ def _agreement(runs: dict[str, pd.DataFrame], variable: str) -> str:
             groups.append([name])
     for group in groups:
         if len(group) > 1:
-            sentences.append(f" {', '.join(group[:-1])} and {group[-1]} coincide in every year, so one line hides the other{'s' if len(group) > 2 else ''}.")
+            sentences.append(f" {', '.join(group[:-1])} and {group[-1]} coincide in every year, so one line hides the "
+                             f"other{'s' if len(group) > 2 else ''} (panels in the appendix Lines that coincide).")
     return "".join(sentences)
 
 
@@ -80,7 +137,7 @@ def _differing_parameters(chosen: list[Scenario]) -> list[tuple[str, list[float]
 
 def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]:
     """Sentences, computed from the runs, on what separates the scenarios."""
-    first, last = KEY_YEARS[0], KEY_YEARS[-1]
+    first, last = 2030, HEADLINE_YEAR
     share = {n: float(f.loc[last, SHARE]) for n, f in runs.items()}
     share0 = {n: float(f.loc[first, SHARE]) for n, f in runs.items()}
     sentences = []
@@ -95,8 +152,9 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
         capex = {n: float(f.loc[last, "Datacenter Capex"]) for n, f in runs.items()}
         chigh, clow = max(capex, key=capex.get), min(capex, key=capex.get)
         sentences.append(
-            f"Datacenter capex in {last} is highest under {chigh} ({fmt(capex[chigh])} USD billion a "
-            f"year) and lowest under {clow} ({fmt(capex[clow])}), a factor of {fmt(capex[chigh] / capex[clow])}.")
+            f"Datacenter capex in {last} is highest under {chigh} ({money(capex[chigh])} a year, "
+            f"{_percent(capex[chigh] / runs[chigh].loc[last, 'GDP'])} of GDP) and lowest under {clow} "
+            f"({money(capex[clow])}, {_percent(capex[clow] / runs[clow].loc[last, 'GDP'])}).")
     else:
         (name, frame), = runs.items()
         sentences.append(
@@ -105,21 +163,21 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
     # Cheaper compute, and more or less spent on it: the model's central question.
     groups: dict[str, list[str]] = {}
     for name, frame in runs.items():
-        price = float(frame.loc[first, "Price of AI Compute"] / frame.loc[last, "Price of AI Compute"])
-        growth = share[name] / share0[name]
-        if price > 1.05:
+        index = float(frame.loc[last, "Price of AI Compute"] / frame.loc[DATA_END, "Price of AI Compute"])
+        growth = float(frame.loc[last, SHARE] / frame.loc[DATA_END, SHARE])
+        if index < 1 / 1.05:
             kind = ("cheaper compute and a rising share of GDP spent on it (a Jevons-style rebound)"
                     if growth > 1.05 else "cheaper compute and a falling share of GDP spent on it"
                     if growth < 1 / 1.05 else "cheaper compute and a steady share of GDP spent on it")
-        elif price < 1 / 1.05:
+        elif index > 1.05:
             kind = "dearer compute"
         else:
             kind = "a steady price of compute"
-        change = f"price {'falls ' + _factor(price) if price >= 1 else 'rises ' + _factor(1 / price)}, " \
-                 f"share {'rises ' + _factor(growth) if growth >= 1 else 'falls ' + _factor(1 / growth)}"
-        groups.setdefault(kind, []).append(f"{name} ({change})")
+        groups.setdefault(kind, []).append(
+            f"{name} (price index {fmt(index)}, share {percent_change(frame.loc[last, SHARE], frame.loc[DATA_END, SHARE])})")
     for kind, members in groups.items():
-        sentences.append(f"From {first} to {last}, {kind}: {'; '.join(members)}.")
+        sentences.append(f"From {DATA_END} to {last}, {kind}: {'; '.join(members)}; the price index is "
+                         f"the price of a fixed amount of AI work, {DATA_END} = 1.")
     # A collapse in spending after the base year: seed 000's compute bubble.
     falls = {}
     base_year = int(model.defaults()["Base Year"])
@@ -146,14 +204,15 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
     return sentences
 
 
-def _summary_section(runs, chosen, calibration=None, sweep=None, forecasts=None) -> Section:
+def _findings_section(runs, chosen, calibration=None, sweep=None, forecasts=None) -> Section:
+    """Page two: the key numbers by year, what separates the scenarios, and what the numbers rest on."""
     numbers = _key_numbers(runs)
     table = Table(["variable", "scenario"] + [str(y) for y in KEY_YEARS],
                   [[f"{row['variable']} ({_key_unit(row['variable'])})", row["scenario"]]
                    + [_key_value(row["variable"], row[year]) for year in KEY_YEARS]
                    for row in numbers.to_dict("records")],
-                  numeric={2, 3, 4}, group_first=True, size=8)
-    blocks: list = [Heading("Key numbers"), table, Heading("What separates the scenarios"),
+                  numeric=set(range(2, 2 + len(KEY_YEARS))), group_first=True, size=8)
+    blocks: list = [Heading("Key numbers by year"), table, Heading("What separates the scenarios"),
                     Bullets(findings(runs, chosen)), Heading("The scenarios"),
                     Bullets([f"{s.name}: {s.title}" for s in chosen])]
     calibrated: dict[str, list[str]] = {}
@@ -179,12 +238,12 @@ def _summary_section(runs, chosen, calibration=None, sweep=None, forecasts=None)
         blocks.append(_sweep_summary(sweep))
     if forecasts:
         blocks.append(_forecast_summary(forecasts))
-    return Section("summary", "Summary", blocks, compact=True)
+    return Section("findings", "Findings", blocks)
 
 
 def _forecast_summary(forecasts) -> str:
     """One sentence: each scenario's 90% band of the headline share, and how much data it holds."""
-    year = KEY_YEARS[-1]
+    year = HEADLINE_YEAR
     parts = []
     for name, result in forecasts.items():
         row = result.bands[(result.bands["variable"] == SHARE) & (result.bands["year"] == year)].iloc[0]
@@ -240,7 +299,7 @@ def _seed004_model_check(key: tuple) -> list[tuple[str, float]]:
     cached by the model's and the scenario files' hashes (`key`)."""
     checks = []
     for name in seed004.SCENARIOS:
-        run = simulation.run(name)
+        run = simulation.run(name, engine=True)
         method = seed004.method(name)
         checks.append((name, float(((run.loc[method.index, method.columns] / method) - 1).abs().max().max())))
     return checks
@@ -437,12 +496,21 @@ def _manifest_section(manifest: dict) -> Section:
         rows.append(["scenario discovery", "; ".join(manifest["discover"])])
     rows += [["created (UTC)", manifest["created_utc"]], ["command line", manifest["command_line"]],
              ["Python", manifest["python"]], ["PySD", manifest["pysd"]],
-             ["pandas, matplotlib, openpyxl", ", ".join(manifest["libraries"].values())]]
+             [", ".join(manifest["libraries"]), ", ".join(manifest["libraries"].values())],
+             ["runs", "sdecon.engine, the batch engine compiled from the model file (the tests hold it to "
+                      "PySD's runs of every shipped scenario)"]]
     return Section("manifest", "Manifest", [
         "What produced this report, to reproduce it: run the same command line with the same "
         "sdecon version, model file and scenario files (their hashes must match). manifest.json "
         "beside this report holds the same, and the list of files written.",
         Table(["item", "value"], rows, size=7)])
+
+
+def appendices(sections: Sequence[Section | None]) -> list[Section]:
+    """The detail behind the results, after them: each section (None: left out) titled
+    "Appendix A: ...", "Appendix B: ...", in the order given."""
+    present = [s for s in sections if s is not None]
+    return [dataclasses.replace(s, title=f"Appendix {chr(ord('A') + i)}: {s.title}") for i, s in enumerate(present)]
 
 
 def _optional_sections(calibration: Calibration | None, sweep: SweepResult | None,

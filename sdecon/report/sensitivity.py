@@ -7,22 +7,22 @@ import functools
 import pandas as pd
 
 from .. import model, parameter, plotting
-from .content import (KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table, _band_table,
-                      _band_scale, _display_path, _key_value, _not_converged, _percent, _slug, exact, fmt,
-                      parameter_unit)
+from .content import (HEADLINE_YEAR, KEY_VARIABLES, KEY_YEARS, SHARE, Figure, Heading, Section, Table,
+                      _band_scale, _band_table, _display_path, _key_value, _not_converged, _percent,
+                      _slug, exact, fmt, parameter_unit)
 from ..sweeps import SweepResult
 from .pdf import _text_width
 
 
 def fan_figures(sweep: SweepResult, runs: dict[str, pd.DataFrame], effective: dict[str, dict],
                 first: int = 1) -> list[Figure]:
-    """A fan chart per public variable the sweep kept: its percentile bands over the years and
-    the median; the report's run of the sweep's scenario as a dashed line when it has the
-    sweep's values. A log scale when the bands span more than a factor of
-    `sdecon.plotting.LOG_SPAN`."""
+    """A fan chart per key variable the sweep kept (the others' bands are in the 'sensitivity
+    bands' sheet): its percentile bands over the years and the median; the report's run of the
+    sweep's scenario as a dashed line when it has the sweep's values. A log scale when the
+    bands span more than a factor of `sdecon.plotting.LOG_SPAN`."""
     bands, manifest = sweep.bands, sweep.manifest
     present = list(dict.fromkeys(bands["variable"]))
-    order = [v for v in KEY_VARIABLES if v in present] + [v for v in present if v not in KEY_VARIABLES]
+    order = [v for v in KEY_VARIABLES if v in present]
     name = manifest["scenario"]
     same_values = name in runs and dict(sorted(effective[name].items())) == manifest.get("scenario_values")
     pairs = plotting.percentile_pairs(bands)
@@ -154,7 +154,7 @@ def _sweep_summary(sweep: SweepResult) -> str:
     text = (f"Sensitivity: {int(manifest['runs']):,} runs of {manifest['scenario']} "
             f"({plotting.INDEX_SHOWN[manifest['method']].method}, {len(manifest['vary'])} "
             "parameters varied)")
-    year = KEY_YEARS[-1]
+    year = HEADLINE_YEAR
     row = bands[(bands["variable"] == SHARE) & (bands["year"] == year)]
     pairs = plotting.percentile_pairs(bands)
     if row.empty or not pairs:
