@@ -534,6 +534,7 @@ def test_no_dmnl_is_printed(built):
 #: Spans of printed text whose digits are not measured numbers (see the test's docstring).
 _NOT_NUMBERS = [
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?)?",  # dates, times
+    r"(?<![\d.,])(?:19\d\d|20\d\d|2100)\.\d{1,2}(?![\d.])",        # times in decimal years: 2023.5
     r"\b[0-9a-f]{12,64}\b",                                          # SHA-256 hashes, whole or cut
     r"\b\d+(?:\.\d+){2,}\w*",                                        # versions: 0.1.0, 3.12.3
     r"\b(?:Figure|Table|figure|table|fig|page|box) \d+",            # figure, table and page numbers
@@ -594,7 +595,7 @@ def test_printed_numbers_have_at_most_three_significant_figures(built):
     Powers of ten print their exponent as superscripts, which are not digits here.
 
     Exempt: whole years 1900-2100 written without a comma; dates and times (2026-12-01,
-    19:52:03); hashes (12 hex digits or more); versions (0.1.0, 3.12.3); figure, table, page
+    19:52:03, and decimal years such as 2023.5, mid-2023, where a data point is dated); hashes (12 hex digits or more); versions (0.1.0, 3.12.3); figure, table, page
     and box numbers; counts followed by what they count (4,000 runs, 1,200 draws, 146 points);
     the Manifest section, the 'Source:' lines below Assumptions and Data sources and the
     'likely reason' column of seed 004's differences, which quote paths, command lines, the
@@ -621,7 +622,8 @@ def test_the_rule_of_three_significant_figures_catches_the_old_numbers():
     """The rule above fails the numbers the referee found and passes what the report prints now."""
     assert _too_precise("0.185183; 1,658; 73,900 USD billion; 3.31 and 0.0439") == ["0.185183", "1,658", "73,900"]
     assert not _too_precise("$73.9 trillion, 4.39%, < 0.001%, 10.0, 780, 2026, Figure 12, 4,000 runs, "
-                            "sdecon 0.1.0, SHA-256 71d963d8b811, 2026-12-01T19:52:03+00:00, 1.23×10⁻⁴")
+                            "sdecon 0.1.0, SHA-256 71d963d8b811, 2026-12-01T19:52:03+00:00, 1.23×10⁻⁴, "
+                            "data: 2023.5 $253 billion")
 
 
 def test_numbers_the_referee_found_are_printed_for_readers():
