@@ -35,13 +35,17 @@ import sdecon.forecasts
 import sdecon.simulation
 from sdecon import cli, model, plotting
 from sdecon.errors import SdeconError
-from sdecon.report import content, excel, figures, sections, sensitivity, write_report
+from sdecon.report import content, excel, figures, render, sections, sensitivity, write_report
 from sdecon.report import html as report_html
 
 SCENARIOS = ["baseline", "jevons", "saturation", "efficiency-shock"]
-SECTION_TITLES = {"summary": "Summary", "scenarios": "Scenarios", "comparison": "Scenario comparison",
-                  "seed004": "Seed 004 by its own method", "assumptions": "Assumptions",
-                  "data": "Data sources", "manifest": "Manifest"}
+# The results, then the detail in lettered appendices (the four-scenario report has no
+# calibration, so its first appendix is the small multiples of coinciding lines).
+SECTION_TITLES = {"summary": "Summary", "findings": "Findings", "scenarios": "Scenarios",
+                  "drivers": "What drives the outcome", "comparison": "Scenario comparison",
+                  "panels": "Appendix A: Lines that coincide", "seed004": "Appendix B: Seed 004 by its own method",
+                  "assumptions": "Appendix C: Assumptions", "data": "Appendix D: Data sources",
+                  "manifest": "Appendix E: Manifest"}
 
 
 def _sha256(path: Path) -> str:
@@ -87,8 +91,9 @@ def runs():
 
 
 def _pdf_page_count(path: Path) -> int:
-    """Pages in a PDF by its page objects (matplotlib writes them uncompressed)."""
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
+    """Pages in a PDF, as pypdf reads them."""
+    from pypdf import PdfReader
+    return len(PdfReader(path).pages)
 
 
 def _pdftotext(path: Path, page: int) -> str:
@@ -101,10 +106,12 @@ def _pdftotext(path: Path, page: int) -> str:
 # ------------------------------------------------------------------------------ files
 
 
-def test_every_file_is_written_and_listed_in_the_manifest(built, manifest):
+def test_every_file_is_written_and_listed_in_the_manifest(built, manifest, runs):
     for name in ("report.html", "report.pdf", "results.xlsx", "manifest.json"):
         assert (built / name).stat().st_size > 1000, name
-    stems = {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    coinciding = [v for v in sdecon.PUBLIC_VARIABLES if 1 < len(plotting.coinciding(runs, v)) < len(runs)]
+    stems = ({_slug(v) for v in sdecon.PUBLIC_VARIABLES} | {f"panels-{_slug(v)}" for v in coinciding}
+             | {"headline"} | {f"drivers-{k}" for k in ("sigma-response", "waterfall", "jevons", "capex-share")})
     assert {p.name for p in (built / "figures").iterdir()} == {f"{s}.{ext}" for s in stems for ext in ("png", "svg")}
     written = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
     assert manifest["files"] == written
@@ -239,15 +246,21 @@ class _References(HTMLParser):
             self.css.append(data)
 
 
+def _outside(urls, report: Path) -> list[str]:
+    """The links that reach beyond the page: not an anchor, not a data: URL and not a file of the
+    report itself (a figure's PNG or SVG, linked from its caption)."""
+    return [u for u in urls if not (u.startswith("#") or u.startswith("data:")
+                                    or (u.startswith("figures/") and (report / u).is_file()))]
+
+
 def test_html_is_self_contained(built):
     page = (built / "report.html").read_text(encoding="utf-8")
     found = _References()
     found.feed(page)
     assert found.urls, "the parser found no link at all"
-    external = [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
-    assert not external
+    assert not _outside(found.urls, built), "nothing but the page itself and the report's own files"
     assert not {"script", "iframe", "object", "embed", "img"} & set(found.tags)
-    assert found.tags.count("svg") == len(sdecon.PUBLIC_VARIABLES)   # figures inline
+    assert found.tags.count("svg") == len(list((built / "figures").glob("*.svg")))   # figures inline
     css = "\n".join(found.css)
     assert "@import" not in css and "@font-face" not in css
     assert all(u.strip("'\" ").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", css))
@@ -270,7 +283,8 @@ def _csv_links(page: str) -> dict[str, pd.DataFrame]:
                           r"Data \(CSV\)</a>", figure)
         if match:
             assert match.group(1) == f"{key}.csv"
-            links[key] = pd.read_csv(io.StringIO(urllib.parse.unquote(match.group(2))), index_col=0)
+            table = pd.read_csv(io.StringIO(urllib.parse.unquote(match.group(2))), index_col=0)
+            links[key] = table.rename(columns=lambda c: re.sub(r" \[[^]]*\]$", "", c))   # the unit apart
     return links
 
 
@@ -287,12 +301,20 @@ def test_html_figure_data_link_holds_the_data_to_four_figures():
 
 
 def test_html_comparison_figures_link_their_runs(built, runs):
+    """Each comparison chart's CSV holds the runs in the units the chart shows (and the data
+    drawn on it, at their own dates)."""
     links = _csv_links((built / "report.html").read_text(encoding="utf-8"))
-    assert set(links) == {_slug(v) for v in sdecon.PUBLIC_VARIABLES}
+    assert {_slug(v) for v in sdecon.PUBLIC_VARIABLES} <= set(links)
     for variable in sdecon.PUBLIC_VARIABLES:
-        expected = pd.DataFrame({name: runs[name][variable] for name in SCENARIOS})
-        pd.testing.assert_frame_equal(links[_slug(variable)], expected, rtol=5e-4, check_dtype=False,
-                                      check_names=False)
+        frame = pd.DataFrame({name: runs[name][variable] for name in SCENARIOS})
+        expected = plotting.reader_values(variable, frame).values
+        got = links[_slug(variable)]
+        got = got.loc[got.index.isin(expected.index), SCENARIOS]
+        pd.testing.assert_frame_equal(got, expected, rtol=5e-4, check_dtype=False, check_names=False,
+                                      check_index_type=False)
+    capex = links[_slug("Datacenter Capex")]
+    delloro = capex["data: Worldwide datacenter capex (Dell'Oro), at mid-year"].dropna()
+    assert delloro.loc[2023.5] == pytest.approx(0.260, rel=1e-3), "USD trillion, as the chart"
 
 
 def test_html_comparison_lines_name_scenario_and_values_on_hover(built, runs):
@@ -344,18 +366,22 @@ def _check_pdf_sections(pdf: Path, plan: dict, titles: dict) -> None:
 
 def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
     pdf = built / "report.pdf"
-    first = _pdftotext(pdf, 1)
-    assert "Summary" in first and "Key numbers" in first and "What separates the scenarios" in first
-    for text in [*SCENARIOS, *content.KEY_VARIABLES, *map(str, content.KEY_YEARS)]:
+    first, second = _pdftotext(pdf, 1), _pdftotext(pdf, 2)
+    assert "Summary" in first and "Cheaper AI" in first and "scenarios, not forecasts" in first
+    for text in [*SCENARIOS, "2024", "2040"]:
         assert text in first
+    assert "Findings" in second and "Key numbers by year" in second and "What separates the scenarios" in second
+    for text in [*SCENARIOS, *content.KEY_VARIABLES, *map(str, content.KEY_YEARS)]:
+        assert text in second
     _check_pdf_sections(pdf, manifest["pdf_pages"], SECTION_TITLES)
 
 
 def test_pdf_metadata(built, manifest):
-    raw = (built / "report.pdf").read_bytes()
-    assert b"/Title (" + content.TITLE.encode() + b")" in raw
-    stamp = pd.Timestamp(manifest["created_utc"]).strftime("%Y%m%d%H%M%S").encode()
-    assert b"/CreationDate (D:" + stamp in raw
+    from pypdf import PdfReader
+    info = PdfReader(built / "report.pdf").metadata
+    assert info.title == content.TITLE and info.author == "sdecon"
+    assert info.keywords == ", ".join(SCENARIOS)
+    assert info.creation_date == pd.Timestamp(manifest["created_utc"]).to_pydatetime()
 
 
 def _nonblank(png: Path) -> bool:
@@ -391,8 +417,9 @@ def test_figures_have_titles_axis_labels_units_and_legends(runs):
             assert ax.get_xlabel() == "year"
             drawn = plotting.reader_values(figure.title, figure.data)
             assert ax.get_ylabel() == drawn.label and ax.get_ylabel()
-            assert [t.get_text() for t in ax.get_legend().get_texts()] == SCENARIOS
-            values = pd.concat([frame[figure.title] for frame in frames.values()])
+            observed = sections.observed_points(figure.title)      # the data drawn with the runs
+            assert [t.get_text() for t in ax.get_legend().get_texts()] == SCENARIOS + list(observed)
+            values = pd.concat([frame[figure.title] for frame in frames.values()] + list(observed.values()))
             assert (ax.get_yscale() == "log") == (values.max() / values.min() > plotting.LOG_SPAN)
         finally:
             _close(fig)
@@ -845,6 +872,9 @@ def test_a_failure_midway_leaves_nothing_and_keeps_the_previous_report(tmp_path,
 
     real_save = Figure.savefig
     monkeypatch.setattr(Figure, "savefig", failing_save)
+    # Drawn in this process, where the patch is (a pool's worker is a clean process):
+    # test_a_workers_failure_ends_the_pool_and_leaves_nothing has the pool.
+    monkeypatch.setattr(render, "workers", lambda: 1)
     expected = SdeconError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as caught:
         write_report(["saturation"], previous)
@@ -868,8 +898,8 @@ def test_python_api_replaces_a_previous_report(tmp_path, built, monkeypatch):
     sheets = pd.read_excel(previous / "results.xlsx", sheet_name=None, engine="openpyxl")
     assert "saturation" in sheets and "jevons" not in sheets
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
-    assert sorted(p.name for p in (previous / "figures").iterdir()) == sorted(manifest["files"])[:4] \
-        or len(list((previous / "figures").iterdir())) == 4   # the old figures are gone
+    assert {f"figures/{p.name}" for p in (previous / "figures").iterdir()} == {
+        f for f in manifest["files"] if f.startswith("figures/")}, "the old figures are gone"
     assert np.isclose(sheets["saturation"].set_index("year").iloc[:, 0].iloc[0],
                       sdecon.run("saturation")[sdecon.PUBLIC_VARIABLES[0]].iloc[0], rtol=0, atol=0)
 
@@ -917,10 +947,12 @@ def test_sdecon_report_on_the_command_line(tmp_path, capsys):
 
 CALIBRATION = sdecon.calibration.BASELINE
 POSTERIOR = sdecon.forecasts.SHIPPED_POSTERIOR
-FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "scenarios", "comparison", "seed004")},
-               "history": "Model against history", "sensitivity": "Sensitivity",
-               "discovery": "Scenario discovery", "forecast": "Forecast given the history",
-               **{k: v for k, v in SECTION_TITLES.items() if k in ("assumptions", "data", "manifest")}}
+FULL_TITLES = {**{k: v for k, v in SECTION_TITLES.items() if k in ("summary", "findings", "scenarios", "drivers",
+                                                                   "comparison")},
+               "forecast": "Forecast given the history", "sensitivity": "Sensitivity",
+               "discovery": "Scenario discovery", "history": "Appendix A: Model against history",
+               "seed004": "Appendix B: Seed 004 by its own method", "assumptions": "Appendix C: Assumptions",
+               "data": "Appendix D: Data sources", "manifest": "Appendix E: Manifest"}
 
 
 @pytest.fixture(scope="module")
@@ -985,8 +1017,8 @@ def test_full_report_sections_in_the_html(full, fit):
     for section_id, title in FULL_TITLES.items():
         assert f'<section id="{section_id}">\n<h2>{title}</h2>' in page
     positions = [page.index(f'<section id="{s}">') for s in FULL_TITLES]
-    assert positions == sorted(positions), "Seed 004, then the new sections, then Assumptions"
-    history = page[page.index('<section id="history">'):page.index('<section id="sensitivity">')]
+    assert positions == sorted(positions), "the results, the optional sections, then the appendices"
+    history = page[page.index('<section id="history">'):page.index('<section id="seed004">')]
     for name in fit["parameters"]:
         assert html.escape(name) in history
     assert "not identified" in history and fit["unidentified"]
@@ -1000,7 +1032,7 @@ def test_full_report_sections_in_the_html(full, fit):
     # Still self-contained: every figure inline, nothing fetched.
     found = _References()
     found.feed(page)
-    assert not [u for u in found.urls if not (u.startswith("#") or u.startswith("data:"))]
+    assert not _outside(found.urls, full)
     assert not {"script", "iframe", "object", "embed", "img"} & set(found.tags)
     assert found.tags.count("svg") == len(list((full / "figures").glob("*.svg")))
 
@@ -1037,10 +1069,11 @@ def test_full_report_history_fan_and_forecast_figures_link_their_data(full, swee
                                       check_names=False)
 
     bands = sdecon.load_sweep(sweep_dir).bands
-    same(links[f"fan-{share}"], bands[bands["variable"] == content.SHARE].set_index("year")[["p5", "p50", "p95"]])
+    # In the chart's units: a share of GDP in percent.
+    same(links[f"fan-{share}"], 100 * bands[bands["variable"] == content.SHARE].set_index("year")[["p5", "p50", "p95"]])
     sheet = pd.read_excel(full / "results.xlsx", sheet_name="forecast", engine="openpyxl")
     rows = sheet[(sheet["scenario"] == "baseline") & (sheet["variable"] == content.SHARE)]
-    same(links[f"forecast-baseline-{share}"], rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
+    same(links[f"forecast-baseline-{share}"], 100 * rows.set_index("year")[["p5", "p25", "p50", "p75", "p95"]])
     residuals = sdecon.load_calibration(CALIBRATION).residuals
     for series, table in residuals.groupby("series"):
         same(links[f"history-{_slug(series)}"], table.sort_values("year", kind="stable").set_index("year")[
@@ -1122,7 +1155,7 @@ def test_excel_sensitivity_sheet_equals_the_sweep_files(full, sweep_dir):
 
 def _discovery_html(full) -> str:
     page = (full / "report.html").read_text(encoding="utf-8")
-    return page[page.index('<section id="discovery">'):page.index('<section id="forecast">')]
+    return page[page.index('<section id="discovery">'):page.index('<section id="history">')]
 
 
 def test_full_report_scenario_discovery_is_prims_box(full, sweep_dir, half):

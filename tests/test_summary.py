@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -224,3 +225,85 @@ def test_a_failed_check_shows_on_page_one(tmp_path, monkeypatch):
     assert re.search(r'<aside class="callout" role="note"><p>Implausible: 1 of 1 reality checks fail', summary_html)
     assert "saturation: capex below a billion fails in 2015-2050" in summary_html
     assert "Implausible: 1 of 1 reality checks fail" in " ".join(_pdftotext(out / "report.pdf", 1).split())
+
+
+def _children() -> set[int]:
+    """This process's child processes, by /proc (Linux)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0").strip()) == os.getpid():
+            found.add(int(status.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads child processes from /proc")
+def test_a_workers_failure_ends_the_pool_and_leaves_nothing(tmp_path):
+    """A figure that cannot be drawn, drawn by the pool: the error reaches the caller, the
+    workers are gone and no part of the PDF or staging directory is left."""
+    broken = Figure("broken", "Broken", "Figure 1. Broken.",
+                    functools.partial(plotting.plot_scenarios, {}, "Compute Spending"),
+                    data=pd.DataFrame({"a": [1.0]}))
+    report = [Section("summary", "Summary", ["text", broken]), Section("more", "More", ["text"] * 3)]
+    before = _children()
+    manifest = {"created_utc": "2026-12-01T00:00:00+00:00", "scenarios": [{"name": "x"}]}
+    (tmp_path / "figures").mkdir()
+    with pytest.raises(Exception) as caught:
+        render.render(report, tmp_path / "figures", tmp_path / "report.pdf", manifest, "footer", "meta",
+                      processes=2)
+    assert not isinstance(caught.value, AssertionError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"], "no part of the PDF is left"
+    assert _children() <= before | _forkserver(), "the pool's workers are gone"
+
+
+def _forkserver() -> set[int]:
+    """The fork server and multiprocessing's resource tracker: they stay for the life of this
+    process, to start the next pool."""
+    from multiprocessing import forkserver, resource_tracker
+    pids = {getattr(forkserver._forkserver, "_forkserver_pid", None), getattr(resource_tracker._resource_tracker, "_pid", None)}
+    return pids - {None}
+
+
+def test_the_pool_draws_what_one_process_draws(tmp_path, shipped_runs):
+    runs = {name: shipped_runs[name] for name in ("baseline", "saturation")}
+    report = [summary.summary_section(runs, [sdecon.load_scenario(n) for n in runs]),
+              Section("comparison", "Comparison", sections.comparison_figures(runs)[:3])]
+    from sdecon.report import figures
+    figures.number_figures(report)
+    manifest = {"created_utc": "2026-12-01T00:00:00+00:00", "scenarios": [{"name": n} for n in runs]}
+    drawn = {}
+    for processes in (1, 2):
+        folder = tmp_path / str(processes)
+        (folder / "figures").mkdir(parents=True)
+        drawn[processes] = render.render(report, folder / "figures", folder / "report.pdf", manifest, "footer",
+                                         "meta", processes=processes)
+    assert drawn[1] == drawn[2], "the same SVGs and page plan"
+    for name in ("headline.png", "compute-spending-share-of-gdp.png"):
+        assert (tmp_path / "1" / "figures" / name).read_bytes() == (tmp_path / "2" / "figures" / name).read_bytes()
+    texts = [[_pdftotext(tmp_path / str(p) / "report.pdf", page) for page in (1, 2)] for p in (1, 2)]
+    assert texts[0] == texts[1]
+
+
+def test_a_script_that_draws_at_its_top_level_runs_once(tmp_path):
+    """The pool's workers do not run the calling script again (a fork-server worker would, as
+    `__mp_main__`, were `__main__` not hidden while the pool starts)."""
+    script = tmp_path / "draw.py"
+    script.write_text(f"""
+import pathlib
+from sdecon.report import render
+from sdecon.report.content import Section
+print("the script runs", flush=True)
+out = pathlib.Path({str(tmp_path)!r})
+(out / "figures").mkdir(exist_ok=True)
+manifest = {{"created_utc": "2026-12-01T00:00:00+00:00", "scenarios": [{{"name": "x"}}]}}
+render.render([Section("a", "A", ["text"]), Section("b", "B", ["text"])], out / "figures", out / "r.pdf",
+              manifest, "footer", "meta", processes=2)
+""", encoding="utf-8")
+    import sys
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("the script runs") == 1
+    assert (tmp_path / "r.pdf").stat().st_size > 1000

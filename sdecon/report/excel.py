@@ -86,13 +86,16 @@ def _figure_variable(figure: Figure) -> str | None:
     return None
 
 
-def figure_table(figure: Figure) -> tuple[list[str], list[list], str]:
+def figure_table(figure: Figure, fraction: bool = True) -> tuple[list[str], list[list], str]:
     """A figure's data (`Figure.data`) as an Excel table in the units the figure shows.
 
     Parameters
     ----------
     figure : Figure
         A report figure with `data`.
+    fraction : bool
+        Keep a share of GDP as the fraction (Excel's percent format shows it as percent); False
+        gives the percent itself (for a CSV file, which has no format).
 
     Returns
     -------
@@ -115,7 +118,7 @@ def figure_table(figure: Figure) -> tuple[list[str], list[list], str]:
         reader = plotting.reader_values(variable, data, base=data["p50"] if "p50" in data else None)
         values, label = reader.values, reader.label.replace("\n", " ")    # the axis' lines as one
         if reader.percent:
-            values, fmt = values / 100.0, PERCENT       # the cell keeps the fraction; Excel shows percent
+            values, fmt = (values / 100.0 if fraction else values), PERCENT   # Excel shows a fraction as percent
         elif label == plotting.TRILLION:
             fmt = PLAIN
         else:

@@ -7,7 +7,6 @@ import html
 import re
 import urllib.parse
 
-import pandas as pd
 
 from .._version import __version__
 from .content import GENERATOR, TITLE, Bullets, Callout, Figure, Heading, Section, Table
@@ -113,12 +112,16 @@ def _inline_svg(svg: str, title: str, key: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
 
 
-def _csv_link(data: pd.DataFrame, key: str) -> str:
-    """A link holding `data` as a CSV (its index the first column, values to 4 significant
-    figures), percent-encoded in a data: URL: the page stays one file."""
-    shown = data.map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
-    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(shown.to_csv(lineterminator="\n"), safe=",")
-    return f'<a class="data" download="{html.escape(key)}.csv" href="{href}">Data (CSV)</a>'
+def _csv_link(figure: Figure) -> str:
+    """A link holding the figure's data as a CSV in the units it shows (`excel.figure_table`,
+    values to 4 significant figures), percent-encoded in a data: URL: the page stays one file."""
+    from .excel import figure_table
+
+    header, rows, _ = figure_table(figure, fraction=False)
+    lines = [",".join(f'"{h}"' if "," in h else h for h in header)]
+    lines += [",".join([str(row[0])] + ["" if v is None or v != v else f"{v:.4g}" for v in row[1:]]) for row in rows]
+    href = "data:text/csv;charset=utf-8," + urllib.parse.quote("\n".join(lines) + "\n", safe=",")
+    return f'<a class="data" download="{html.escape(figure.key)}.csv" href="{href}">Data (CSV)</a>'
 
 
 def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
@@ -161,7 +164,7 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
                 parts.append(f'<aside class="callout" role="note"><p>{e(block.title)}</p><ul>'
                              + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul></aside>\n")
             elif isinstance(block, Figure):
-                link = "" if block.data is None else " " + _csv_link(block.data, block.key)
+                link = "" if block.data is None else " " + _csv_link(block)
                 files = ", ".join(f'<a href="figures/{e(block.key)}.{kind}">{kind.upper()}</a>' for kind in ("png", "svg"))
                 parts.append(f'<figure id="figure-{block.key}">{_inline_svg(svgs[block.key], block.title, block.key)}'
                              f"<figcaption>{e(block.caption)} Files: {files}.{link}</figcaption></figure>\n")

@@ -128,7 +128,8 @@ class _Pages:
         leading = size * 1.36 / 72
         lines = _wrap(text, CONTENT_W - indent, size)
         for i, line in enumerate(lines):
-            self.need(leading)
+            # Never one line of a paragraph alone at the foot or the head of a page.
+            self.need(leading * (2 if len(lines) > 1 and i in (0, len(lines) - 2) else 1))
             if bullet and i == 0:
                 self.text(MARGIN_X + indent - 0.15, self.y, "•", size)
             self.text(MARGIN_X + indent, self.y, line, size)

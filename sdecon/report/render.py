@@ -3,16 +3,20 @@
 matplotlib lays out each glyph in Python, so a report's drawing (each figure as PNG and SVG, each
 page of the PDF) takes most of its time and uses one core. Here a pool of processes shares it: the
 PDF in a few runs of consecutive pages (joined with pypdf afterwards) and each figure's files. The
-pool is forked, so that the workers see the parent's figures as they are (and a test's
-monkeypatches); where fork is not the platform's way (macOS, Windows) everything is drawn in this
-process. An interrupt ends the workers before it reaches the caller, which removes what was written.
+workers come from a fork server, a clean process that imported the plotting code once: forked
+straight from a report's process, which runs threads (the batch engine's), a worker can inherit
+a lock some thread held and wait for ever. Where there is no fork server (Windows) everything is
+drawn in this process. An interrupt ends the workers before it reaches the caller, which
+removes what was written.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
+import types
 from pathlib import Path
 
 from . import figures as figure_files
@@ -36,6 +40,19 @@ def _quiet() -> None:
     """In a worker: leave Ctrl-C to the parent (which ends the pool) and die at once on SIGTERM."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _main_hidden():
+    """While the pool starts, a `__main__` with no file: a fork-server worker would otherwise run
+    the caller's script again (as `__mp_main__`), and a script that writes a report at its top
+    level, unguarded by ``if __name__ == "__main__"``, would write it again in every worker."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _cost(page: list[tuple]) -> float:
@@ -101,28 +118,31 @@ def render(report: list[Section], folder: Path, pdf_path: Path, manifest: dict, 
     pages, plan = pdf.layout(report, footer, meta)
     info = pdf.metadata(manifest, footer)
     processes = workers() if processes is None else processes
-    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods() or sys.platform != "linux":
+    if processes < 2 or "forkserver" not in multiprocessing.get_all_start_methods():
         svgs = {f.key: figure_files.save_figure(f, folder) for f in drawn}
         pdf.write_pages(pdf_path, pages, 1, len(pages), footer, info)
         return svgs, plan
     runs = _runs(pages, PARTS_PER_WORKER * processes)
     parts = [pdf_path.with_name(f".{pdf_path.stem}-{i}.pdf") for i in range(len(runs))]
-    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_quiet)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])      # the server imports matplotlib and sdecon once
+    with _main_hidden():
+        pool = context.Pool(processes, initializer=_quiet)
     try:
-        # The PDF's runs first: they are the longest tasks, the figures fill in around them.
-        written = [pool.apply_async(pdf.write_pages, (part, chunk, first, len(pages), footer))
-                   for part, (first, chunk) in zip(parts, runs)]
-        files = {f.key: pool.apply_async(figure_files.save_figure, (f, folder)) for f in drawn}
-        for result in written:
-            result.get()
-        svgs = {key: result.get() for key, result in files.items()}
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
-    try:
+        try:
+            # The PDF's runs first: they are the longest tasks, the figures fill in around them.
+            written = [pool.apply_async(pdf.write_pages, (part, chunk, first, len(pages), footer))
+                       for part, (first, chunk) in zip(parts, runs)]
+            files = {f.key: pool.apply_async(figure_files.save_figure, (f, folder)) for f in drawn}
+            for result in written:
+                result.get()
+            svgs = {key: result.get() for key, result in files.items()}
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
         _join(parts, pdf_path, info)
     finally:
         for part in parts:
