@@ -118,6 +118,17 @@ def test_every_file_is_written_and_listed_in_the_manifest(built, manifest, runs)
     assert not [p for p in built.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
 
 
+def test_the_committed_example_report_is_small_and_current():
+    """reports/example stays under 2 MB and was written by this model file and sdecon version
+    (regenerate it with its manifest's command line when either changes)."""
+    example = Path(__file__).resolve().parent.parent / "reports" / "example"
+    assert sum(p.stat().st_size for p in example.rglob("*") if p.is_file()) < 2_000_000
+    written = json.loads((example / "manifest.json").read_text(encoding="utf-8"))
+    assert written["model"]["sha256"] == model.model_hash()
+    assert written["command_line"].startswith("sdecon report --scenarios baseline,jevons,saturation,efficiency-shock")
+    assert {p.relative_to(example).as_posix() for p in example.rglob("*") if p.is_file()} == set(written["files"])
+
+
 def test_manifest_says_what_produced_the_report(built, manifest):
     assert manifest["generator"] == content.GENERATOR
     assert manifest["sdecon_version"] == sdecon.__version__

@@ -158,8 +158,8 @@ def test_hero_chart_is_linear_in_percent_with_the_history_and_a_band(shipped_run
     try:
         assert ax.get_yscale() == "linear" and ax.get_ylabel() == "% of GDP"
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels[0] == "history (model fitted to data to 2024)"
-        assert "baseline: 90% band given the history" in labels
+        assert labels[0] == "history (fitted)"
+        assert "baseline, 90% band" in labels
         history, = [line for line in ax.get_lines() if line.get_label().startswith("history")]
         assert history.get_xdata()[-1] == 2024
         assert history.get_ydata()[-1] == pytest.approx(100 * runs["baseline"].loc[2024, SHARE])
@@ -205,7 +205,7 @@ def test_page_one_is_one_page_with_the_hero_chart_and_the_answer(five):
     assert "Compute spending, share of world GDP: history, then scenarios" in first    # the hero chart's title
     assert "Figure 1. Compute spending (training and inference) as a share of world GDP" in first
     assert "data end 2024" in first and "% of GDP" in first
-    assert "90% band given the history" in first
+    assert "baseline, 90% band" in first and "90% band given the history" in first
     assert "Cheaper AI raises compute's share of GDP from" in first
     assert "σ* = 1" in first and "scenarios, not forecasts" in first
     assert "2024, every scenario" in first and "infrastructure-limits," in first      # the key numbers
@@ -307,3 +307,25 @@ render.render([Section("a", "A", ["text"]), Section("b", "B", ["text"])], out / 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("the script runs") == 1
     assert (tmp_path / "r.pdf").stat().st_size > 1000
+
+
+def test_compacted_svgs_keep_their_text_and_their_classes_apart(tmp_path, shipped_runs):
+    """Coordinates to 0.01 pt, styles as classes named after the figure, no indentation: the
+    same text and hover titles, a valid SVG, and two figures' classes never clash in one page."""
+    import xml.etree.ElementTree as ElementTree
+    from sdecon.report import figures
+    runs = {name: shipped_runs[name] for name in ("baseline", "saturation")}
+    drawn = sections.comparison_figures(runs)[:2]
+    svgs = [figures.save_figure(f, tmp_path) for f in drawn]
+
+    def texts(svg):
+        root = ElementTree.fromstring(svg.encode())
+        return [e.text for e in root.iter() if e.tag.endswith(("text", "title")) and e.text]
+
+    for svg in svgs:
+        assert not re.search(r'\s(?:d|x|y)="[^"]*\d\.\d{3}', svg), "coordinates to two decimals"
+        assert "style=" not in svg.split("</defs>", 1)[1] and "\n " not in svg
+        assert any("baseline: 2030" in t for t in texts(svg)), "the hover titles are kept"
+    first, second = (set(re.findall(r'class="([^"]+)"', svg)) for svg in svgs)
+    assert first and second and not first & second
+    assert "Compute Spending Share of GDP" in texts(svgs[0])

@@ -81,13 +81,13 @@ def plot_headline(runs: dict[str, pd.DataFrame], ax=None, *, last_data_year: int
     ax = _axes(ax)
     if band is not None:
         ax.fill_between(data.index, data[f"{band_of} p5"], data[f"{band_of} p95"], color="0.6", alpha=0.25,
-                        linewidth=0, label=f"{band_of}: 90% band given the history")
+                        linewidth=0, label=f"{band_of}, 90% band")
     styles = scenario_styles(list(runs))
     for name in runs:
         ax.plot(data.index, data[name], label=name, linewidth=1.8, **styles[name])
     history = data["history"].dropna()
     ax.plot(history.index, history, color="black", linewidth=2.2, marker="o", markersize=3 * fontscale,
-            label=f"history (model fitted to data to {last_data_year})")
+            label="history (fitted)")
     ax.axvline(last_data_year, color="0.55", linewidth=0.8, linestyle=(0, (2, 2)))
     ax.text(last_data_year, 1.0, f" data end {last_data_year}", transform=ax.get_xaxis_transform(),
             fontsize=7 * fontscale, color="0.4", va="bottom", ha="left")

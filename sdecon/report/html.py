@@ -46,6 +46,7 @@ table { border-collapse: collapse; font-size: 0.85rem; }
 th, td { border-bottom: 1px solid #d1d9e0; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; border-bottom: 2px solid #afb8c1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { white-space: normal; }   /* a long header wraps; the numbers below it do not */
 tr.group td { border-top: 2px solid #afb8c1; }
 tr.note td { color: #59636e; font-size: 0.8rem; padding-top: 0; border-bottom: 1px solid #d1d9e0; }
 tr:has(+ tr.note) td { border-bottom: none; }
