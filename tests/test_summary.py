@@ -31,14 +31,17 @@ def shipped_runs():
     return {name: sdecon.run(name, engine=True) for name in ("baseline", "jevons", "saturation", "efficiency-shock")}
 
 
-def _frame(share_2024: float, share_2040: float, peak: float | None = None) -> pd.DataFrame:
-    """A run with the columns page one reads: the share rises linearly from 2024 to 2040 (to
-    `peak` in 2040 and back to `share_2040` by 2050 when given)."""
+YEAR = content.HEADLINE_YEAR
+
+
+def _frame(share_2024: float, share_then: float, rationed_from: int | None = None) -> pd.DataFrame:
+    """A run with the columns page one reads: the share rises linearly from 2024 to `YEAR` and
+    stays; buyers get all the compute they want, or from `rationed_from` on half of it."""
     years = np.arange(2015, 2051)
-    share = np.interp(years, [2015, 2024, 2040, 2050],
-                      [share_2024 / 10, share_2024, peak or share_2040, share_2040])
+    share = np.interp(years, [2015, 2024, YEAR, 2050], [share_2024 / 10, share_2024, share_then, share_then])
     gdp = np.full(len(years), 100_000.0)
-    return pd.DataFrame({SHARE: share, "Compute Spending": share * gdp, "GDP": gdp,
+    supply = np.where(years >= (rationed_from or 9999), 0.5, 1.0)
+    return pd.DataFrame({SHARE: share, "Compute Spending": share * gdp, "GDP": gdp, "Compute Supply Ratio": supply,
                          "Datacenter Capex": 0.01 * gdp, "Price of AI Compute": np.geomspace(1, 1e-4, len(years))},
                         index=pd.Index(years, name="year"))
 
@@ -51,23 +54,28 @@ def test_headline_ties_the_outcome_to_the_side_of_the_threshold():
     runs = {"high": _frame(0.001, 0.04), "higher": _frame(0.001, 0.05), "low": _frame(0.001, 0.0005)}
     chosen = [_scenario("high", 1.3), _scenario("higher", 1.6), _scenario("low", 0.9)]
     assert summary.headline(runs, chosen) == (
-        "Cheaper AI raises compute's share of GDP from 0.1% in 2024 to 4-5% by 2040 where AI substitutes for "
-        "other spending (σ above 1), but lowers it to 0.05% where it complements other spending (σ below 1).")
+        f"Cheaper, more capable AI raises compute's share of GDP from 0.1% in 2024 to 4-5% by {YEAR} where AI "
+        "substitutes for other spending (σ above 1), but lowers it to 0.05% where it complements other spending "
+        "(σ below 1).")
     takeaway = summary.takeaway(runs, chosen)
-    assert takeaway[0] == ("In 2024 the world spent about $100 billion on AI compute, 0.1% of GDP (the model "
-                           "fitted to the data up to 2024).")
+    assert takeaway[0].startswith("In 2024 the world spent about $100 billion on AI compute in use")
+    assert takeaway[0].endswith("0.1% of GDP, in the model fitted to the data to 2024.")
     assert "above it (high 1.3, higher 1.6) the share reaches 4-5%" in takeaway[1]
     assert "below it (low 0.9) the share reaches 0.05%" in takeaway[1]
-    assert len(takeaway) == 2, "no peak, no third sentence"
+    assert len(takeaway) == 2, "no rationing, no third sentence"
 
 
-def test_takeaway_names_a_peak_and_one_side_reads_as_one_clause():
-    runs = {"a": _frame(0.001, 0.01, peak=0.03), "b": _frame(0.001, 0.012)}
+def test_takeaway_says_when_compute_is_rationed_and_one_side_reads_as_one_clause():
+    runs = {"a": _frame(0.001, 0.03, rationed_from=YEAR - 3), "b": _frame(0.001, 0.012, rationed_from=YEAR + 5)}
     chosen = [_scenario("a", 1.3), _scenario("b", 1.3)]
-    assert summary.headline(runs, chosen) == ("Cheaper AI raises compute's share of GDP from 0.1% in 2024 to "
-                                              "1.2-3% by 2040 where AI substitutes for other spending (σ above 1).")
-    peak = summary.takeaway(runs, chosen)[2]
-    assert peak.startswith("The share does not rise for ever: under a it peaks at 3% in 2040 and falls to 1% by 2050")
+    assert summary.headline(runs, chosen) == (f"Cheaper, more capable AI raises compute's share of GDP from 0.1% "
+                                              f"in 2024 to 1.2-3% by {YEAR} where AI substitutes for other "
+                                              "spending (σ above 1).")
+    assert summary.limit_year(runs) == (YEAR - 3, ["a"])
+    assert summary.takeaway(runs, chosen)[2].startswith(
+        f"By {YEAR - 3} the compute buyers want under a outruns what the grid can power")
+    runs["b"] = _frame(0.001, 0.012, rationed_from=YEAR - 1)
+    assert summary.limit_year(runs) == (YEAR - 1, ["a", "b"]), "the year by which every rationed one is"
 
 
 @pytest.mark.parametrize("after, before, shown", [(1.352, 1, "+35.2%"), (0.826, 1, "-17.4%"), (1, 1, "0%"),
@@ -79,15 +87,15 @@ def test_changes_read_as_percentages(after, before, shown):
 def test_key_table_has_2024_and_each_scenario_in_the_headline_year(shipped_runs):
     table = summary.key_table(shipped_runs)
     first = next(iter(shipped_runs.values()))
-    assert [row[0] for row in table.rows] == ["2024, every scenario"] + [f"{n}, 2040" for n in shipped_runs]
+    assert [row[0] for row in table.rows] == ["2024, every scenario"] + [f"{n}, {YEAR}" for n in shipped_runs]
     column = {label: i for i, label in enumerate(table.columns)}
     assert table.rows[0][column["compute spending, % of GDP"]] == content._percent(first.loc[2024, SHARE])
     assert table.rows[0][column["price of AI compute, index (2024 = 1)"]] == "1"
     for row, frame in zip(table.rows[1:], shipped_runs.values()):
-        capex_share = frame.loc[2040, "Datacenter Capex"] / frame.loc[2040, "GDP"]
+        capex_share = frame.loc[YEAR, "Datacenter Capex"] / frame.loc[YEAR, "GDP"]
         assert row[column["datacenter capex, % of GDP"]] == content._percent(capex_share)
-        assert row[column["datacenter capex a year"]] == content.money(frame.loc[2040, "Datacenter Capex"])
-        assert row[column["share of GDP against 2024"]] == summary.percent_change(frame.loc[2040, SHARE],
+        assert row[column["datacenter capex a year"]] == content.money(frame.loc[YEAR, "Datacenter Capex"])
+        assert row[column["share of GDP against 2024"]] == summary.percent_change(frame.loc[YEAR, SHARE],
                                                                                    frame.loc[2024, SHARE])
 
 
@@ -206,11 +214,12 @@ def test_page_one_is_one_page_with_the_hero_chart_and_the_answer(five):
     assert "Figure 1. Compute spending (training and inference) as a share of world GDP" in first
     assert "data end 2024" in first and "% of GDP" in first
     assert "baseline, 90% band" in first and "90% band given the history" in first
-    assert "Cheaper AI raises compute's share of GDP from" in first
+    assert "Cheaper, more capable AI raises compute's share of GDP from" in first
+    assert "read with care" in first, "the years the model does not price are marked"
     assert "σ* = 1" in first and "scenarios, not forecasts" in first
     assert "2024, every scenario" in first and "infrastructure-limits," in first      # the key numbers
     page = (five / "report.html").read_text(encoding="utf-8")
-    assert "<td>infrastructure-limits, 2040</td>" in page
+    assert f"<td>infrastructure-limits, {YEAR}</td>" in page
     hero = page.index('<figure id="figure-headline">')
     assert page.index('<section id="summary">') < hero < page.index('<section id="findings">')
 

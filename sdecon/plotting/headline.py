@@ -46,7 +46,7 @@ def headline_data(runs: dict[str, pd.DataFrame], last_data_year: int, band: pd.D
 
 def plot_headline(runs: dict[str, pd.DataFrame], ax=None, *, last_data_year: int = 2024,
                   band: pd.DataFrame | None = None, band_of: str | None = None, title: str | None = None,
-                  fontscale: float = 1.0):
+                  horizon: int | None = None, fontscale: float = 1.0):
     """Compute spending share of GDP: the model fitted to history (black, a dot a year up to
     `last_data_year`), then each scenario in its fixed style, and a forecast's 90% band.
 
@@ -68,6 +68,9 @@ def plot_headline(runs: dict[str, pd.DataFrame], ax=None, *, last_data_year: int
         The scenario of the band, for its label.
     title : str, optional
         A title that says what the chart shows.
+    horizon : int, optional
+        The last year to read: the years after it are shaded, labelled as rationed (the
+        compute wanted outruns what the grid can power and the model caps its price).
     fontscale : float
         Type size relative to a standalone 8 x 4.2 inch figure.
 
@@ -91,6 +94,10 @@ def plot_headline(runs: dict[str, pd.DataFrame], ax=None, *, last_data_year: int
     ax.axvline(last_data_year, color="0.55", linewidth=0.8, linestyle=(0, (2, 2)))
     ax.text(last_data_year, 1.0, f" data end {last_data_year}", transform=ax.get_xaxis_transform(),
             fontsize=7 * fontscale, color="0.4", va="bottom", ha="left")
+    if horizon is not None:
+        ax.axvspan(horizon, data.index[-1], color="0.5", alpha=0.12, linewidth=0, zorder=0)
+        ax.text(horizon, 0.06, f" after {horizon}: compute rationed,\n price capped; read with care",
+                transform=ax.get_xaxis_transform(), fontsize=7 * fontscale, color="0.3", va="bottom", ha="left")
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
     _year_axis(ax)

@@ -22,7 +22,7 @@ KEY_VARIABLES = ("Compute Spending Share of GDP", "Compute Spending", "Datacente
                  "Price of AI Compute")
 KEY_YEARS = (2024, 2030, 2040, 2050)   # the key numbers' years: the last of the data, then the model's
 DATA_END = 2024              # the shipped data end here (sdecon/data); later years are the model's
-HEADLINE_YEAR = 2040         # the year the summary speaks of: far enough for the mechanisms to show
+HEADLINE_YEAR = 2035         # the year the summary speaks of: the last the model answers clearly (docs/model.md, Limits)
 SHARE = "Compute Spending Share of GDP"
 PACKAGE = Path(__file__).resolve().parent.parent      # sdecon/
 

@@ -13,12 +13,13 @@ import pandas as pd
 
 from .. import engine, parameter, plotting
 from ..errors import SdeconError
+from .content import HEADLINE_YEAR
 from ..plotting.drivers import (INDEX_YEAR, JEVONS_YEARS, SIGMA_STAR, capex_share, jevons_curve, observed_capex_share, plot_capex_share,
                                 plot_jevons, plot_sigma_response, plot_waterfall)
 from .content import SHARE, Figure, Section, Table, _percent, exact
 
 SIGMA = "Elasticity of Substitution"
-YEAR = 2040
+YEAR = HEADLINE_YEAR          # the summary's year
 #: Points of the default sigma grid across the parameter's bounds.
 GRID_POINTS = 41
 #: Subsets are enumerated over at most this many players (2**10 runs in one engine call).
@@ -233,7 +234,9 @@ def _sigma_sentences(table: pd.DataFrame, own: dict[str, float], first: str) -> 
     return (f"{'; '.join(parts)}. How much hangs on it: in {first}, compute's share of GDP in {YEAR} would be "
             f"{levels}, and {_percent(column.iloc[-1])} at σ = {column.index[-1]:g} ({_percent(column[own[first]])} "
             f"at its own σ = {exact(float(f'{own[first]:.3g}'))}). Beyond σ = {exact(float(f'{flat:.3g}'))} the {YEAR} share stays "
-            f"within 5% of its highest, {_percent(ceiling)}: more substitution then adds little.")
+            f"within 5% of its highest, {_percent(ceiling)}: there AI takes nearly all the spending it can serve, or "
+            "the compute wanted outruns what the grid can power and the model caps its price, so more "
+            "substitution adds little (docs/model.md, Limits).")
 
 
 def _decomposition_sentences(tables: dict[str, pd.DataFrame], base: str) -> str:
@@ -337,7 +340,7 @@ def drivers_section(runs: dict[str, pd.DataFrame], values: dict[str, dict], firs
         "Whether cheaper AI raises or lowers compute's share of GDP turns on one assumption: the elasticity "
         "of substitution σ between AI and the labour and other inputs it competes with. Above σ* = 1, each "
         "fall in AI's price raises its share of the spending it can serve (spending on AI outgrows its price "
-        "fall, a Jevons-style rebound); below 1, its share falls as it gets cheaper. "
+        "fall: demand is price-elastic); below 1, its share falls as it gets cheaper. "
         + _sigma_sentences(response, own, names[0])]
     figures = []
     figures.append(Figure(

@@ -166,7 +166,7 @@ def findings(runs: dict[str, pd.DataFrame], chosen: list[Scenario]) -> list[str]
         index = float(frame.loc[last, "Price of AI Compute"] / frame.loc[DATA_END, "Price of AI Compute"])
         growth = float(frame.loc[last, SHARE] / frame.loc[DATA_END, SHARE])
         if index < 1 / 1.05:
-            kind = ("cheaper compute and a rising share of GDP spent on it (a Jevons-style rebound)"
+            kind = ("cheaper compute and a rising share of GDP spent on it"
                     if growth > 1.05 else "cheaper compute and a falling share of GDP spent on it"
                     if growth < 1 / 1.05 else "cheaper compute and a steady share of GDP spent on it")
         elif index > 1.05:

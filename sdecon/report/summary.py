@@ -14,7 +14,7 @@ from ..scenarios import Scenario
 from .content import DATA_END, SHARE, Callout, Figure, Heading, Section, Table, _percent, fmt, money
 from .content import HEADLINE_YEAR as YEAR
 SIGMA = "Elasticity of Substitution"
-THRESHOLD = 1.0              # sigma* (models/ai-compute.mdl, AI Demand Odds): CES share rises as price falls above it
+THRESHOLD = 1.0              # sigma* (models/ai_compute_economy.mdl, AI Demand Odds): CES share rises as price falls above it
 
 
 def _sigma(s: Scenario) -> float:
@@ -67,10 +67,12 @@ def headline(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> st
             ends = [float(runs[s.name].loc[YEAR, SHARE]) for s in groups[side]]
             parts.append((_verb(sum(ends) / len(ends), start), _range(ends), words[side]))
     (verb, shown, where), *others = parts
-    text = f"Cheaper AI {verb} compute's share of GDP from {_percent(start)} in {DATA_END} to {shown} by {YEAR} {where}"
+    text = (f"Cheaper, more capable AI {verb} compute's share of GDP from {_percent(start)} in {DATA_END} "
+            f"{'at' if verb == 'keeps' else 'to'} {shown} by {YEAR} {where}")
     for other_verb, other_shown, other_where in others:
-        text += f", and to {other_shown} {other_where}" if other_verb == verb else \
-            f", but {other_verb} it to {other_shown} {other_where}"
+        prep = "at" if other_verb == "keeps" else "to"
+        text += f", and {prep} {other_shown} {other_where}" if other_verb == verb else \
+            f", but {other_verb} it {prep} {other_shown} {other_where}"
     return text + "."
 
 
@@ -80,8 +82,8 @@ def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> li
     share turns."""
     first = next(iter(runs.values()))
     sentences = [
-        f"In {DATA_END} the world spent about {money(first.loc[DATA_END, 'Compute Spending'])} on AI compute, "
-        f"{_percent(first.loc[DATA_END, SHARE])} of GDP (the model fitted to the data up to {DATA_END})."]
+        f"In {DATA_END} the world spent about {money(first.loc[DATA_END, 'Compute Spending'])} on AI compute in use "
+        f"(not on chips), {_percent(first.loc[DATA_END, SHARE])} of GDP, in the model fitted to the data to {DATA_END}."]
     groups = _groups(chosen)
     sides = []
     for side, words in (("above", "above it"), ("below", "below it"), ("at", "at it")):
@@ -90,22 +92,36 @@ def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> li
             ends = [float(runs[s.name].loc[YEAR, SHARE]) for s in groups[side]]
             sides.append(f"{words} ({members}) the share reaches {_range(ends)}")
     sentences.append(
-        "The deciding assumption is the elasticity of substitution σ between AI and other spending: "
-        "above the threshold σ* = 1 each fall in AI's price raises AI's share of spending (a Jevons-style "
-        "rebound), below it the share falls; " + "; ".join(sides) + ".")
-    peaks = []
-    for s in chosen:
-        future = runs[s.name].loc[DATA_END:, SHARE]
-        top, end = float(future.max()), float(future.iloc[-1])
-        if DATA_END < future.idxmax() < future.index[-1] and end < 0.8 * top:   # rises, then turns
-            peaks.append((s.name, int(future.idxmax()), top, int(future.index[-1]), end))
-    if peaks:
-        name, year, top, last, end = peaks[0]
-        also = [p[0] for p in peaks[1:]]
-        sentences.append(f"The share does not rise for ever: under {name} it peaks at {_percent(top)} in {year} "
-                         f"and falls to {_percent(end)} by {last}"
-                         + (f", as it does under {', '.join(also)}" if also else "") + " (What drives the outcome).")
+        "The deciding assumption is the elasticity of substitution σ between AI and other spending: above "
+        "σ* = 1 each fall in AI's price raises AI's share of the spending it can serve, below 1 it lowers it "
+        "(AI taking on more tasks can still raise its share of GDP); " + "; ".join(sides) + ".")
+    rationed = limit_year(runs)
+    if rationed is not None:
+        year, names = rationed
+        sentences.append(f"By {year} the compute buyers want under {_joined(names)} outruns what the grid can "
+                         f"power and the model caps its price: after {YEAR} the shares follow the grid's limit, "
+                         "not demand (docs/model.md, Limits).")
     return sentences
+
+
+RATIONED = 0.9       # a Compute Supply Ratio below this: buyers get less than nine tenths of what they want
+
+
+def limit_year(runs: Mapping[str, pd.DataFrame]) -> tuple[int, list[str]] | None:
+    """The scenarios whose buyers get less than `RATIONED` of the compute they want (`Compute
+    Supply Ratio`) by `YEAR`, and the year by which all of them do; None when none does by then."""
+    found = {}
+    for name, frame in runs.items():
+        short = frame.loc[DATA_END + 1:YEAR, "Compute Supply Ratio"] < RATIONED
+        if short.any():
+            found[name] = int(short.idxmax())
+    if not found:
+        return None
+    return max(found.values()), list(found)
+
+
+def _joined(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def key_table(runs: Mapping[str, pd.DataFrame]) -> Table:
@@ -125,9 +141,8 @@ def key_table(runs: Mapping[str, pd.DataFrame]) -> Table:
     rows += [[f"{name}, {YEAR}"] + [value(frame, YEAR) for _, value in quantities] for name, frame in runs.items()]
     return Table([""] + [label for label, _ in quantities], rows, numeric=set(range(1, len(quantities) + 1)),
                  size=7.5,
-                 caption=f"{DATA_END}: the model fitted to the data, the same in every scenario. The price index is "
-                         "the price of a fixed amount of AI work (hardware and algorithmic efficiency included) "
-                         f"against {DATA_END}'s. By year: Findings.")
+                 caption=f"{DATA_END}: the fitted model, the same in every scenario. Price index: a fixed amount of "
+                         f"AI work, hardware and algorithms included, {DATA_END} = 1. By year: Findings.")
 
 
 def reality(values: Mapping[str, Mapping[str, float]], constraints: Sequence[checks.Check] | None = None
@@ -148,8 +163,8 @@ def reality(values: Mapping[str, Mapping[str, float]], constraints: Sequence[che
 def reality_block(total: int, failures: pd.DataFrame, names: Sequence[str]):
     """A box naming each failed check, or a sentence that all hold."""
     if failures.empty:
-        return (f"All {total} reality checks hold in every year of every scenario: spending within what AI earns "
-                "and within GDP, capex within what economies invest, electricity within what grids supply.")
+        return (f"All {total} reality checks hold in every year of every scenario (spending within what AI earns, "
+                "capex within what economies invest, power within what grids supply).")
     items = [f"{row.run}: {row.check} fails in {row.first_year}"
              + (f"-{row.last_year}" if row.last_year != row.first_year else "")
              + f", at worst {fmt(row.worst_ratio)} times its limit. {row.why}".rstrip()
@@ -171,19 +186,21 @@ def summary_section(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]
     hero = Figure("headline", title,
                   f"Figure 1. Compute spending (training and inference) as a share of world GDP, percent; black: "
                   f"the model fitted to data up to {DATA_END}; then each scenario to {data.index[-1]}"
+                  + (f"; shaded grey after {YEAR}: compute rationed by the grid, its price capped, the years to "
+                     "read with care" if limit_year(runs) else "")
                   + (f"; shaded: {band_of}'s 90% band given the history (the posterior of the fitted "
                      "parameters)" if band_of else "") + ".",
                   functools.partial(plotting.plot_headline, dict(runs), last_data_year=DATA_END, band=band,
-                                    band_of=band_of, title=title),
-                  data=data, height=3.4)
+                                    band_of=band_of, title=title, horizon=YEAR if limit_year(runs) else None),
+                  data=data, height=3.0)
     blocks: list = [Heading(headline(runs, chosen)), " ".join(takeaway(runs, chosen)), hero, key_table(runs)]
     if reality_checks is not None:
         blocks.append(reality_block(*reality_checks, names))
-    closing = ("These are scenarios, not forecasts: each shows what follows from its assumptions, not how "
-               "likely it is.")
+    closing = "These are scenarios, not forecasts: each shows what follows from its assumptions."
     if band_of:
         row = band[(band["variable"] == SHARE) & (band["year"] == YEAR)].iloc[0]
-        closing += (f" Given the history alone, {band_of}'s share in {YEAR} lies between {_percent(row.p5)} and "
-                    f"{_percent(row.p95)} with 90% probability (Forecast given the history).")
+        closing += (f" Given the history and the model as it stands, {band_of}'s {YEAR} share lies between "
+                    f"{_percent(row.p5)} and {_percent(row.p95)} in 90% of the posterior's draws, which vary the "
+                    "fitted parameters only (Forecast given the history).")
     blocks.append(closing)
     return Section("summary", "Summary", blocks, compact=True)
