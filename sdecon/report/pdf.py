@@ -380,16 +380,3 @@ def write_pages(path: Path, pages: list[list[tuple]], first: int, total: int, fo
                 pdf.savefig(fig)
             finally:
                 plotting.plt.close(fig)
-
-
-def write_pdf(path: Path, sections: list[Section], manifest: dict, footer: str, meta: str) -> dict[str, list[int]]:
-    """Lay the sections out on A4 pages and write them to `path`, in this process.
-
-    Returns
-    -------
-    dict of str to [int, int]
-        The first and last page of each section, by its id.
-    """
-    pages, plan = layout(sections, footer, meta)
-    write_pages(path, pages, 1, len(pages), footer, metadata(manifest, footer))
-    return plan

@@ -518,8 +518,8 @@ def _optional_sections(calibration: Calibration | None, sweep: SweepResult | Non
                        effective: dict[str, dict] | None = None, first_figure: int = 1,
                        findings: Sequence = ()) -> list[Section]:
     """'Model against history' when a calibration is given, 'Sensitivity' when a sweep is, and
-    'Scenario discovery' when `findings` (`sdecon.report.discovery.find`) are: placed between
-    Seed 004 and Assumptions; their figures are numbered from `first_figure`."""
+    'Scenario discovery' when `findings` (`sdecon.report.discovery.find`) are; their figures are
+    numbered from `first_figure` (the report numbers them again in reading order)."""
     effective = effective if effective is not None else {s.name: dict(s.values) for s in chosen}
     sections = []
     number = first_figure
