@@ -39,7 +39,7 @@ def close():
     plotting.plt.close("all")
 
 
-def _level(values: dict, year: int = 2040) -> float:
+def _level(values: dict, year: int = drivers.YEAR) -> float:
     batch = engine.run(values, variables=[SHARE])
     return float(batch.values[SHARE][list(batch.years).index(year), 0])
 
@@ -131,7 +131,8 @@ def test_each_chart_draws_into_the_given_axes(values, runs, close):
     tables = {n: drivers.decompose(values["baseline"], values[n]) for n in ("jevons", "saturation")}
     assert plotting.plot_waterfall(tables, base="baseline", ax=axes[0, 1]) is axes[0, 1]
     labels = [t.get_text() for t in axes[0, 1].texts]
-    assert any(label.strip().startswith("-3.55 pp") for label in labels), labels
+    saturation = 100 * tables["saturation"]["contribution"].item()     # percentage points of GDP
+    assert saturation < 0 and any(label.strip().startswith(f"{saturation:.3g} pp") for label in labels), labels
     assert plotting.plot_jevons(runs, ax=axes[1, 0]) is axes[1, 0] and axes[1, 0].get_xscale() == "log"
     assert {"2024", "2030", "2040", "2050"} <= {t.get_text() for t in axes[1, 0].texts}
     ax = plotting.plot_capex_share(runs, ax=axes[1, 1])
@@ -154,7 +155,9 @@ def test_the_section_numbers_its_figures_and_carries_their_data(values, runs):
         assert figure.caption.startswith(f"Figure {number}. ")
         assert figure.data is not None and len(figure.data) and figure.data.map(np.isreal).all().all()
     text = " ".join(b for b in section.blocks if isinstance(b, str))
-    assert "saturation (σ = 0.9)" in text and "only in Elasticity of Substitution, which moves its 2040 share by −3.55 pp" in text
+    moved = drivers._pp(drivers.decompose(values["baseline"], values["saturation"])["contribution"].item())
+    assert "saturation (σ = 0.9)" in text
+    assert f"only in Elasticity of Substitution, which moves its {drivers.YEAR} share by {moved}" in text
     table, = [b for b in section.blocks if isinstance(b, Table)]
     cells = [c for row in table.rows for c in row]
     assert "Dmnl" not in " ".join(cells + [table.caption])

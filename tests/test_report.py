@@ -381,7 +381,7 @@ def _check_pdf_sections(pdf: Path, plan: dict, titles: dict) -> None:
 def test_pdf_summary_first_and_each_section_on_its_own_pages(built, manifest):
     pdf = built / "report.pdf"
     first, second = _pdftotext(pdf, 1), _pdftotext(pdf, 2)
-    assert "Summary" in first and "Cheaper AI" in first and "scenarios, not forecasts" in first
+    assert "Summary" in first and "Cheaper, more capable AI" in first and "scenarios, not forecasts" in first
     for text in [*SCENARIOS, "2024", str(content.HEADLINE_YEAR)]:
         assert text in first
     assert "Findings" in second and "Key numbers by year" in second and "What separates the scenarios" in second
@@ -727,13 +727,14 @@ def test_tiny_shares_in_the_sweep_summary_print_as_a_bound():
 
 def _small_sweep(converged, log_outputs=False):
     """A SweepResult in memory: lhs indices of the headline share in 2030 and 2040 for two
-    parameters, 'Max Grid Growth Rate' in 2040 with the given `converged`."""
-    indices = pd.DataFrame({"output": [f"{content.SHARE}@{y}" for y in (2030, 2030, 2040, 2040)],
-                            "variable": content.SHARE, "year": [2030, 2030, 2040, 2040], "unit": "Dmnl",
+    parameters, 'Max Grid Growth Rate' in the summary's year with the given `converged`."""
+    year = content.HEADLINE_YEAR
+    indices = pd.DataFrame({"output": [f"{content.SHARE}@{y}" for y in (2030, 2030, year, year)],
+                            "variable": content.SHARE, "year": [2030, 2030, year, year], "unit": "Dmnl",
                             "parameter": ["Elasticity of Substitution", "Max Grid Growth Rate"] * 2,
                             "S1": [0.61, 0.2, 0.55, 0.3], "S1_conf": [0.02, 0.03, 0.02, 0.4],
                             "converged": [True, True, True, converged]})
-    bands = pd.DataFrame({"variable": content.SHARE, "unit": "Dmnl", "year": 2040, "runs": 64,
+    bands = pd.DataFrame({"variable": content.SHARE, "unit": "Dmnl", "year": year, "runs": 64,
                           "p5": 0.001, "p50": 0.01, "p95": 0.05}, index=[0])
     manifest = {"runs": 64, "scenario": "baseline", "method": "lhs", "samples": 64, "seed": 1, "vary": [],
                 "log_outputs": log_outputs}
@@ -751,7 +752,7 @@ def test_an_index_that_is_not_converged_is_marked_in_the_report_and_counted_in_t
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body)
     cells = {re.findall(r"<td[^>]*>(.*?)</td>", row)[1]: re.findall(r"<td([^>]*)>(.*?)</td>", row) for row in rows}
     grid = cells["Max Grid Growth Rate"]
-    assert grid[-1][1] == "not converged: raise --samples (2040)"
+    assert grid[-1][1] == f"not converged: raise --samples ({content.HEADLINE_YEAR})"
     assert grid[3][1] == "0.3 ± 0.4" and "mark" in grid[3][0] and "mark" not in grid[2][0]
     assert cells["Elasticity of Substitution"][-1][1] == ""
     assert page.count("not converged: raise --samples") == 3  # the row, the legend, the count
@@ -773,7 +774,7 @@ def test_indices_on_ln_output_are_labelled_so_in_the_report():
     assert table.rows[0][0] == f"ln({content.SHARE}) (fraction of variance)"
     assert table.caption.startswith("First-order index S1, RBD-FAST on ln(output) with its 95%")
     assert "on ln(output) (--log-outputs)" in _sensitivity_html(sweep)
-    assert "largest S1 on ln(output) in 2040" in sensitivity._sweep_summary(sweep)
+    assert f"largest S1 on ln(output) in {content.HEADLINE_YEAR}" in sensitivity._sweep_summary(sweep)
     (figure,) = sensitivity.tornado_figures(sweep)
     assert figure.title == f"Sensitivity of ln({content.SHARE})" and "S1, RBD-FAST on ln(output)" in figure.caption
     assert "ln(" not in sensitivity.index_table(_small_sweep(converged=True)).rows[0][0]
