@@ -75,3 +75,15 @@ def test_the_command_lists_violations_and_exits_one(tmp_path, capsys):
     assert main(["check", "--scope", "any", "--scenario", "jevons"]) == 0
     assert "checks hold in jevons" in capsys.readouterr().out
     assert main(["check", "--scenario", "nowhere"]) == 2
+
+
+def test_a_scenario_object_is_checked_as_its_name_is():
+    """check() takes a Scenario too (a report's, with a calibration's values over its own): the
+    same violations, labelled by its name."""
+    import sdecon
+    from sdecon import checks as reality
+    tight = [reality.Check("share below a millionth", "{Compute Spending Share of GDP}", "<=", "1e-6", "economic")]
+    by_name = reality.check(scenarios=["saturation"], constraints=tight)
+    by_object = reality.check(scenarios=[sdecon.load_scenario("saturation")], constraints=tight)
+    assert not by_name.empty
+    pd.testing.assert_frame_equal(by_object, by_name)

@@ -100,7 +100,7 @@ def test_key_table_has_2024_and_each_scenario_in_the_headline_year(shipped_runs)
 
 
 def test_a_failed_reality_check_gets_a_box_naming_it(shipped_runs):
-    values = {"baseline": sdecon.load_scenario("baseline").values}
+    values = [sdecon.load_scenario("baseline")]
     total, failures = summary.reality(values)
     assert total == len(checks.load()) and failures.empty     # the shipped baseline passes every check
     assert "hold in every year of every scenario" in summary.reality_block(total, failures, ["baseline"])

@@ -160,8 +160,9 @@ def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = 
 
     Parameters
     ----------
-    scenarios : sequence of str, optional
-        Shipped scenario names or scenario files (default: every shipped scenario).
+    scenarios : sequence of str or Scenario, optional
+        Shipped scenario names, scenario files or Scenarios, e.g. with a calibration's values
+        over their own (default: every shipped scenario).
     sweep : str or Path, optional
         A saved sweep directory: its runs are simulated again.
     samples : int, optional
@@ -203,8 +204,9 @@ def check(*, scenarios: Sequence[str] | None = None, sweep: str | Path | None = 
     names = list(scenarios) if scenarios is not None else scenario_module.names()
     frames = []
     for name in names:
-        batch = engine.run(scenario_module.load(name).values, variables=wanted)
-        frames.append(evaluate(items, batch, runs=[name]))
+        chosen = name if isinstance(name, scenario_module.Scenario) else scenario_module.load(name)
+        batch = engine.run(chosen.values, variables=wanted)
+        frames.append(evaluate(items, batch, runs=[chosen.name if chosen is name else name]))
     return pd.concat(frames, ignore_index=True)
 
 

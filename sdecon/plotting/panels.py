@@ -10,14 +10,25 @@ import pandas as pd
 from .base import _axes, _label_time_axes, _legend_inside, reader_values, scenario_styles, uses_log_scale
 
 
-def coinciding(runs: dict[str, pd.DataFrame], variable: str, rtol: float = 1e-9) -> list[list[str]]:
-    """The scenarios grouped by the line they draw: two are in one group when `variable`
-    agrees to `rtol` in every year. Groups in the order of their first scenario."""
+def coinciding(lines: pd.DataFrame | dict[str, pd.DataFrame], variable: str | None = None,
+               rtol: float = 1e-9) -> list[list[str]]:
+    """The lines grouped by where they lie: two are in one group when they agree to `rtol` at
+    every point. Groups in the order of their first line.
+
+    Parameters
+    ----------
+    lines : DataFrame, or dict of str to DataFrame
+        A line a column; or runs keyed by scenario name, with `variable` the line each draws.
+    variable : str, optional
+        With runs: the variable compared.
+    """
+    if variable is not None:
+        lines = pd.DataFrame({name: frame[variable] for name, frame in lines.items()})
     groups: list[list[str]] = []
-    for name, frame in runs.items():
+    for name in lines.columns:
         for group in groups:
-            other = runs[group[0]][variable].to_numpy(float)
-            if np.allclose(frame[variable].to_numpy(float), other, rtol=rtol, atol=0, equal_nan=True):
+            if np.allclose(lines[name].to_numpy(float), lines[group[0]].to_numpy(float), rtol=rtol, atol=0,
+                           equal_nan=True):
                 group.append(name)
                 break
         else:

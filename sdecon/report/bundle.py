@@ -293,7 +293,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         if forecasts:
             optional.append(forecast_section(forecasts, loaded_posterior, forecast_figures(forecasts, 1)))
         by_id = {section.id: section for section in optional}
-        reality_checks = summary.reality({s.name: s.values for s in effective})
+        reality_checks = summary.reality(effective)
         report = [summary.summary_section(runs, effective, forecasts=forecasts, reality_checks=reality_checks),
                   sections._findings_section(runs, effective, loaded_calibration, loaded_sweep, forecasts),
                   sections._scenarios_section(effective, loaded_calibration),

@@ -224,6 +224,12 @@ def money(billions: float) -> str:
             return f"{sign}${_three(x / size)} {word}"
 
 
+def joined(items) -> str:
+    """Names as a sentence lists them: "a", "a and b", "a, b and c"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _key_unit(variable: str) -> str:
     """The unit a table of key numbers names: the price as its index in words, USD amounts
     per year (the cells say $ and billion or trillion)."""

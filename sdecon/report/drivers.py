@@ -13,10 +13,9 @@ import pandas as pd
 
 from .. import engine, parameter, plotting
 from ..errors import SdeconError
-from .content import HEADLINE_YEAR
 from ..plotting.drivers import (INDEX_YEAR, JEVONS_YEARS, SIGMA_STAR, capex_share, jevons_curve, observed_capex_share, plot_capex_share,
                                 plot_jevons, plot_sigma_response, plot_waterfall)
-from .content import SHARE, Figure, Section, Table, _percent, exact
+from .content import HEADLINE_YEAR, SHARE, Figure, Section, Table, _percent, exact, joined
 
 SIGMA = "Elasticity of Substitution"
 YEAR = HEADLINE_YEAR          # the summary's year
@@ -185,10 +184,6 @@ def _value(name: str, x: float) -> str:
     return exact(float(f"{x:.3g}"))
 
 
-def _joined(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def _waterfall_data(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for name, table in tables.items():
@@ -203,15 +198,7 @@ def _waterfall_data(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def _coincide(table: pd.DataFrame) -> str:
     """A sentence naming the scenarios whose lines lie on each other (e.g. they differ only in sigma)."""
-    groups: list[list[str]] = []
-    for name in table.columns:
-        for group in groups:
-            if np.allclose(table[name], table[group[0]], rtol=1e-9, atol=0):
-                group.append(name)
-                break
-        else:
-            groups.append([name])
-    return "".join(f" The lines of {_joined(g)} coincide." for g in groups if len(g) > 1)
+    return "".join(f" The lines of {joined(g)} coincide." for g in plotting.coinciding(table) if len(g) > 1)
 
 
 def _sigma_sentences(table: pd.DataFrame, own: dict[str, float], first: str) -> str:
@@ -220,12 +207,12 @@ def _sigma_sentences(table: pd.DataFrame, own: dict[str, float], first: str) -> 
     at = [n for n, s in own.items() if s == SIGMA_STAR]
     parts = []
     if above:
-        parts.append(f"{_joined(above)} {'assume' if len(above) > 1 else 'assumes'} AI a gross substitute, "
+        parts.append(f"{joined(above)} {'assume' if len(above) > 1 else 'assumes'} AI a gross substitute, "
                      "above the threshold")
     if below:
-        parts.append(f"{_joined(below)} {'assume' if len(below) > 1 else 'assumes'} a gross complement, below it")
+        parts.append(f"{joined(below)} {'assume' if len(below) > 1 else 'assumes'} a gross complement, below it")
     if at:
-        parts.append(f"{_joined(at)} sit{'' if len(at) > 1 else 's'} on it")
+        parts.append(f"{joined(at)} sit{'' if len(at) > 1 else 's'} on it")
     column = table[first]
     near = [s for s in (0.9, SIGMA_STAR, 1.1) if s in column.index]
     levels = ", ".join(f"{_percent(column[s])} at σ = {s:g}" for s in near)

@@ -110,15 +110,7 @@ def _agreement(runs: dict[str, pd.DataFrame], variable: str) -> str:
     if together.iloc[0]:
         last = together.index[together.to_numpy().argmin() - 1]
         sentences.append(f" The scenarios coincide until {last}.")
-    groups: list[list[str]] = []
-    for name in names:
-        for group in groups:
-            if _same(runs[name][variable], runs[group[0]][variable]).all():
-                group.append(name)
-                break
-        else:
-            groups.append([name])
-    for group in groups:
+    for group in plotting.coinciding(runs, variable):
         if len(group) > 1:
             sentences.append(f" {', '.join(group[:-1])} and {group[-1]} coincide in every year, so one line hides the "
                              f"other{'s' if len(group) > 2 else ''} (panels in the appendix Lines that coincide).")

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .. import checks, engine, parameter, plotting
+from .. import checks, parameter, plotting
 from ..scenarios import Scenario
-from .content import DATA_END, SHARE, Callout, Figure, Heading, Section, Table, _percent, fmt, money
+from .content import DATA_END, SHARE, Callout, Figure, Heading, Section, Table, _percent, fmt, joined, money
 from .content import HEADLINE_YEAR as YEAR
 SIGMA = "Elasticity of Substitution"
 THRESHOLD = 1.0              # sigma* (models/ai_compute_economy.mdl, AI Demand Odds): CES share rises as price falls above it
@@ -98,7 +98,7 @@ def takeaway(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]) -> li
     rationed = limit_year(runs)
     if rationed is not None:
         year, names = rationed
-        sentences.append(f"By {year} the compute buyers want under {_joined(names)} outruns what the grid can "
+        sentences.append(f"By {year} the compute buyers want under {joined(names)} outruns what the grid can "
                          f"power and the model caps its price: after {YEAR} the shares follow the grid's limit, "
                          "not demand (docs/model.md, Limits).")
     return sentences
@@ -118,10 +118,6 @@ def limit_year(runs: Mapping[str, pd.DataFrame]) -> tuple[int, list[str]] | None
     if not found:
         return None
     return max(found.values()), list(found)
-
-
-def _joined(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def key_table(runs: Mapping[str, pd.DataFrame]) -> Table:
@@ -145,17 +141,13 @@ def key_table(runs: Mapping[str, pd.DataFrame]) -> Table:
                          f"AI work, hardware and algorithms included, {DATA_END} = 1. By year: Findings.")
 
 
-def reality(values: Mapping[str, Mapping[str, float]], constraints: Sequence[checks.Check] | None = None
+def reality(chosen: Sequence[Scenario], constraints: Sequence[checks.Check] | None = None
             ) -> tuple[int, pd.DataFrame]:
     """The number of reality checks (default: the shipped ones, `sdecon.checks.load`) and their
     failures in the scenarios' runs: one row a check and scenario (`checks.summarise`, with the
     check's `why`)."""
     constraints = checks.load() if constraints is None else list(constraints)
-    wanted = sorted({v for c in constraints for v in c.variables()} - {checks.STOCKS}
-                    | set(checks._quantity_stocks()))
-    frames = [checks.evaluate(constraints, engine.run(dict(v), variables=wanted), runs=[name])
-              for name, v in values.items()]
-    failures = checks.summarise(pd.concat(frames, ignore_index=True))
+    failures = checks.summarise(checks.check(scenarios=chosen, constraints=constraints))
     why = {c.name: c.why for c in constraints}
     return len(constraints), failures.assign(why=[why[name] for name in failures["check"]])
 
@@ -183,15 +175,16 @@ def summary_section(runs: Mapping[str, pd.DataFrame], chosen: Sequence[Scenario]
     band = forecasts[band_of].bands if band_of else None
     data = plotting.headline_data(dict(runs), DATA_END, band, band_of)
     title = "Compute spending, share of world GDP: history, then scenarios"
+    horizon = YEAR if limit_year(runs) else None        # the years after it are shaded
     hero = Figure("headline", title,
                   f"Figure 1. Compute spending (training and inference) as a share of world GDP, percent; black: "
                   f"the model fitted to data up to {DATA_END}; then each scenario to {data.index[-1]}"
                   + (f"; shaded grey after {YEAR}: compute rationed by the grid, its price capped, the years to "
-                     "read with care" if limit_year(runs) else "")
+                     "read with care" if horizon else "")
                   + (f"; shaded: {band_of}'s 90% band given the history (the posterior of the fitted "
                      "parameters)" if band_of else "") + ".",
                   functools.partial(plotting.plot_headline, dict(runs), last_data_year=DATA_END, band=band,
-                                    band_of=band_of, title=title, horizon=YEAR if limit_year(runs) else None),
+                                    band_of=band_of, title=title, horizon=horizon),
                   data=data, height=3.0)
     blocks: list = [Heading(headline(runs, chosen)), " ".join(takeaway(runs, chosen)), hero, key_table(runs)]
     if reality_checks is not None:
