@@ -149,7 +149,15 @@ class _Src:
 
 
 class Kernel:
-    """The generated source of one model and what the caller needs to drive it."""
+    """The generated source of one model and what the caller needs to drive it.
+
+    The language's spelling of literals, operators and calls is in the class attributes
+    and the small methods after `expr`, so that `javascript.JavaScript` writes the same
+    kernel, in the same order, in JavaScript."""
+
+    OPERATORS = _OPERATORS
+    CALLS = _CALLS
+    INFINITY = "np.inf"
 
     def __init__(self, model: Model):
         self.model = model
@@ -264,7 +272,7 @@ class Kernel:
         if node is None:
             raise ValueError("missing expression")
         if isinstance(node, (int, float)) and not isinstance(node, bool):
-            return _Src(_number(float(node)))
+            return _Src(self.literal(float(node)))
         kind = type(node).__name__
         if kind == "ReferenceStructure":
             return _Src(self.ident[node.reference])
@@ -281,10 +289,10 @@ class Kernel:
             if function in self.elements:  # a lookup table
                 return _Src(f"_lookup({args[0]}, X_{self.ident[function]}, Y_{self.ident[function]})")
             if function == "ramp" and len(args) == 2:
-                args.append("np.inf")
+                args.append(self.INFINITY)
             if function in ("if_then_else",):
                 args = [a if _atomic(a) else f"({a})" for a in args]
-            return _Src(_CALLS[function].format(*args))
+            return _Src(self.CALLS[function].format(*args))
         if kind in ("ArithmeticStructure", "LogicStructure"):
             return self._operation(node, phase, hoist)
         raise refuse(str(node)[:40], kind)
@@ -293,21 +301,41 @@ class Kernel:
         operators = list(node.operators)
         arguments = [self._emit(a, phase, hoist) for a in node.arguments]
         if operators[0] == ":NOT:":
-            return _Src(f"(0.0 if ({arguments[0].text}) else 1.0)")
+            return _Src(self.negation(arguments[0].text))
         if operators[0] == "negative":
-            return _Src(f"-{arguments[0].lower(3).text}", 1)
-        order = _OPERATORS[operators[-1]][1]
+            return self.minus(arguments[0])
+        order = self.OPERATORS[operators[-1]][1]
         arguments[-1] = arguments[-1].lower(2 if operators[-1] == "^" else order)
         right = arguments.pop().text
         while arguments or operators:
-            template = _OPERATORS[operators.pop()][0]
+            operator = operators.pop()
             left = arguments.pop().lower(order).text
-            right = template.format(left=left, right=right)
+            right = self.binary(operator, left, right)
         if set(node.operators) & _BOOLEAN:
             # A comparison or logical is 1.0 or 0.0, as in Vensim: numba needs one type a
             # variable, and numpy's booleans would add as a logical OR.
-            return _Src(f"(1.0 if ({right}) else 0.0)")
+            return _Src(self.truth(right))
         return _Src(right, order)
+
+    # -- the language's spelling (Python here; javascript.JavaScript overrides) --------------
+    @staticmethod
+    def literal(value: float) -> str:
+        return _number(value)
+
+    def binary(self, operator: str, left: str, right: str) -> str:
+        return self.OPERATORS[operator][0].format(left=left, right=right)
+
+    @staticmethod
+    def minus(argument: _Src) -> _Src:
+        return _Src(f"-{argument.lower(3).text}", 1)
+
+    @staticmethod
+    def negation(text: str) -> str:
+        return f"(0.0 if ({text}) else 1.0)"
+
+    @staticmethod
+    def truth(text: str) -> str:
+        return f"(1.0 if ({text}) else 0.0)"
 
     # -- the kernel ----------------------------------------------------------------------------
     def _generate(self) -> str:
