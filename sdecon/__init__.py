@@ -17,6 +17,7 @@ reports on it.
     sdecon.discover("sweeps/s1", "Compute Spending Share of GDP@2040 > 0.05")  # PRIM's box, CART's rules
     post = sdecon.posterior()                               # emcee draws; .save(), load_posterior()
     sdecon.forecast("baseline").coverage()                  # bands from the shipped posterior, checked on history
+    sdecon.explore(["baseline", "jevons"], output="explorer.html")  # one HTML file; the model runs in it
     sdecon.parameter_table()                                # unit, default, bounds, source
 
 Bad input raises `SdeconError` with one line naming the value, what was expected and what
@@ -40,11 +41,12 @@ _LAZY = {
     "sweep": "sweeps", "load_sweep": "sweeps", "SweepResult": "sweeps", "write_report": "report",
     "discover": "discovery", "posterior": "posteriors", "load_posterior": "posteriors",
     "Posterior": "posteriors", "forecast": "forecasts", "load_forecast": "forecasts", "Forecast": "forecasts",
+    "explore": "explorer",
 }
 
 __all__ = [
     "Calibration", "Forecast", "PUBLIC_VARIABLES", "Parameter", "Posterior", "Scenario",
-    "SdeconError", "SweepResult", "backtest", "calibrate", "check", "discover", "forecast",
+    "SdeconError", "SweepResult", "backtest", "calibrate", "check", "discover", "explore", "forecast",
     "load_calibration", "load_forecast", "load_posterior", "load_scenario", "load_sweep",
     "parameter_table", "parameters", "posterior", "run", "run_scenarios", "scenario_names", "sweep",
     "validate", "write_report",

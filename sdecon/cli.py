@@ -293,11 +293,23 @@ def _report(args) -> None:
         command += ["--posterior", args.posterior]
     for where in args.discover or []:
         command += ["--discover", where]
+    if args.explorer:
+        command += ["--explorer"]
     path = write_report(names, args.output_dir, calibration=args.calibration, sweep=args.sweep,
-                        posterior=args.posterior, discover=args.discover, command_line=shlex.join(command))
-    print(f"wrote {args.output_dir}: report.html, report.pdf, results.xlsx, figures/ "
+                        posterior=args.posterior, discover=args.discover, explorer=args.explorer,
+                        command_line=shlex.join(command))
+    print(f"wrote {args.output_dir}: report.html, report.pdf, results.xlsx, "
+          f"{'explorer.html, ' if args.explorer else ''}figures/ "
           f"({len(names)} scenario{'s' if len(names) > 1 else ''}; open {path / 'report.html'})",
           file=sys.stderr)
+
+
+def _explore(args) -> None:
+    from .explorer import explore
+
+    names = [name for item in args.scenario_names or [] for name in _split_commas(item)] or None
+    path = explore(names, args.posterior, args.output)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB; open it in a browser)", file=sys.stderr)
 
 
 def _discover(args) -> None:
@@ -516,7 +528,24 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_argument("--discover", action="append", metavar='"VARIABLE@YEAR > VALUE"',
                            help="with --sweep, add scenario discovery (PRIM's box, CART's rules) for this "
                                 "condition on the sweep's outputs; repeatable")
+    reporting.add_argument("--explorer", action="store_true",
+                           help="also write explorer.html, the interactive explorer of these scenarios, "
+                                "linked from the report ('sdecon explore')")
     reporting.set_defaults(handler=_report, scenario_names=None)
+
+    exploring = commands.add_parser(
+        "explore", help="write the interactive explorer: one HTML file in which the model runs",
+        description="Write one self-contained HTML file (no network, opens from disk) in which the "
+                    "model, compiled to JavaScript, re-runs as you move its assumptions. See "
+                    "docs/explorer.md.")
+    exploring.add_argument("--scenarios", action="append", dest="scenario_names", metavar="NAME[,NAME...]",
+                           help="the presets: shipped scenario names or .toml files, comma-separated "
+                                "(default: every shipped scenario); the first opens")
+    exploring.add_argument("--posterior", metavar="FILE.json",
+                           help="draw each preset's 90%% band from a posterior ('sdecon posterior')")
+    exploring.add_argument("--output", default="explorer.html", metavar="FILE.html",
+                           help="the file to write (default: explorer.html)")
+    exploring.set_defaults(handler=_explore, scenario_names=None)
 
     discovering = commands.add_parser(
         "discover", help="scenario discovery: the box of parameters where a sweep's runs meet a condition",

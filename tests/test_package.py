@@ -73,7 +73,7 @@ def test_only_the_command_line_imports_the_command_line():
 
 PUBLIC = ("run", "run_scenarios", "calibrate", "backtest", "check", "validate", "sweep", "write_report",
           "discover", "posterior", "load_calibration", "load_sweep", "load_posterior", "SweepResult",
-          "Posterior", "Scenario", "Parameter", "SdeconError")
+          "Posterior", "Scenario", "Parameter", "SdeconError", "explore")
 
 
 @pytest.mark.parametrize("name", PUBLIC)

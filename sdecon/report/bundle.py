@@ -31,6 +31,10 @@ from .discovery import check_conditions, find
 from .forecast import forecast_figures, forecast_section
 
 
+#: The explorer's file in a report written with one.
+EXPLORER = "explorer.html"
+
+
 def _scenario_files(s: Scenario) -> list[Path]:
     """The files a scenario's values come from: its own, those of the scenarios it builds on,
     and the calibration file it or a base names."""
@@ -194,7 +198,7 @@ def _default_command_line(names, output_dir, calibration, sweep, posterior=None,
 
 def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None, sweep=None,
                  posterior=None, discover: str | Sequence[str] | None = None,
-                 command_line: str | None = None) -> Path:
+                 explorer: bool = False, command_line: str | None = None) -> Path:
     """Write a report on one or more scenarios: HTML, PDF, Excel, figures and a manifest.
 
     Parameters
@@ -221,6 +225,9 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         ``"Compute Spending Share of GDP@2040 > 0.05"``. Adds 'Scenario discovery' (for each,
         the runs meeting it, PRIM's box of the varied parameters with its peeling trajectory,
         CART's rules; or a sentence when no run or every run meets it) and 'discovery' sheets.
+    explorer : bool
+        Also write explorer.html (`sdecon.explore`: the scenarios as presets, the posterior's
+        bands), linked under the report's title.
     command_line : str, optional
         Recorded in the manifest (default: this call).
 
@@ -307,7 +314,11 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
         figures.number_figures(report)      # in the order a reader meets them
         svgs, manifest["pdf_pages"] = render.render(report, built / "figures", built / "report.pdf", manifest,
                                                     footer, meta)
-        (built / "report.html").write_text(html.render(report, svgs, meta), encoding="utf-8")
+        if explorer:
+            from ..explorer import page
+            (built / EXPLORER).write_text(page(effective, loaded_posterior), encoding="utf-8")
+        (built / "report.html").write_text(html.render(report, svgs, meta, EXPLORER if explorer else None),
+                                           encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
                           loaded_calibration, loaded_sweep, forecasts, findings,
                           figures=[b for s in report for b in s.blocks if isinstance(b, Figure)])

@@ -125,7 +125,7 @@ def _csv_link(figure: Figure) -> str:
     return f'<a class="data" download="{html.escape(figure.key)}.csv" href="{href}">Data (CSV)</a>'
 
 
-def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
+def render(sections: list[Section], svgs: dict[str, str], meta: str, explorer: str | None = None) -> str:
     """The report as one HTML page, every text escaped.
 
     Parameters
@@ -136,6 +136,9 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
         The SVG text of each figure, by its key.
     meta : str
         The line under the title (version, model hash, date).
+    explorer : str, optional
+        The file name of the interactive explorer written beside the report, linked under
+        the title.
 
     Returns
     -------
@@ -147,7 +150,11 @@ def render(sections: list[Section], svgs: dict[str, str], meta: str) -> str:
              f"<meta name=\"generator\" content=\"{e(GENERATOR)} {e(__version__)}\">\n"
              f"<title>{e(TITLE)}</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>{_CSS}</style>\n"
              f"</head>\n<body>\n<div class=\"page\">\n<header><h1>{e(TITLE)}</h1>"
-             f"<p class=\"meta\">{e(meta)}</p></header>\n<nav aria-label=\"contents\"><strong>Contents</strong><ol>"]
+             f"<p class=\"meta\">{e(meta)}</p>"
+             + (f'<p class="explorer"><a href="{e(explorer)}">Open the interactive explorer</a>: move the '
+                'assumptions and the model runs again in your browser.</p>' if explorer else "")
+             + "</header>\n"
+             "<nav aria-label=\"contents\"><strong>Contents</strong><ol>"]
     parts += [f'<li><a href="#{s.id}">{e(s.title)}</a></li>' for s in sections]
     parts.append("</ol></nav>\n<main>\n")
     for section in sections:

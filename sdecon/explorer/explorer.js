@@ -1,0 +1,422 @@
+// The sdecon explorer: sliders over the model compiled to JavaScript (SDECON_MODEL), charts in
+// uPlot, the state in the URL's fragment. SDECON_DATA comes from sdecon.explorer.payload.
+(function () {
+"use strict";
+const M = SDECON_MODEL, D = SDECON_DATA;
+const PARAMS = new Map(D.parameters.map(p => [p.name, p]));
+const PRESETS = new Map(D.presets.map(p => [p.name, p]));
+const POSITIONS = 200;  // a slider's steps between its bounds (calendar years step by one)
+const COLORS = {current: "#1f5fa8", compare: "#b35806", band: "rgba(31,95,168,0.16)", data: "#111"};
+
+const state = {preset: D.presets[0].name, compare: "", values: {}};
+const compareRuns = new Map();
+const timings = [];
+let run = null, charts = [], controls = new Map(), lastDraw = 0;
+// Charts off screen are redrawn when they come into view, not at every move of a slider.
+const visible = new Set(), stale = new Set();
+const watcher = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver(entries => {
+  for (const entry of entries) {
+    const u = entry.target.chart;
+    if (entry.isIntersecting) {
+      visible.add(u);
+      if (stale.delete(u)) u.setData(chartData(u.chartSpec));
+    } else visible.delete(u);
+  }
+});
+
+// -- numbers ----------------------------------------------------------------------------------
+function significant(x, digits) { return x === 0 || !isFinite(x) ? x : Number(x.toPrecision(digits)); }
+function formatNumber(x, digits) {
+  if (x === null || x === undefined || !isFinite(x)) return "–";
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e7 || a < 1e-3)) {
+    const [m, e] = x.toExponential(digits - 1).split("e");
+    return `${Number(m)}×10${superscript(Number(e))}`;
+  }
+  return significant(x, digits).toLocaleString("en-US", {maximumSignificantDigits: digits});
+}
+function superscript(n) {
+  const map = {"-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"};
+  return String(n).split("").map(c => map[c] || c).join("");
+}
+function isCalendar(p) { return p.unit === "Year" && p.lower >= 1900; }
+function shown(p, v) { return isCalendar(p) ? String(Math.round(v * 100) / 100) : formatNumber(v, 3); }
+function unitOf(p, v) { return p.display === "years" && v === 1 ? "year" : p.display; }
+
+// A slider's position (0..POSITIONS) and its value: linear, or logarithmic for wide bounds.
+function toValue(p, position) {
+  if (isCalendar(p)) return Number(position);
+  // rounded as finely as one step needs, and no finer, so that a link stays short
+  const f = position / POSITIONS;
+  let v;
+  if (p.log) {
+    v = p.lower * Math.pow(p.upper / p.lower, f);
+    v = significant(v, 1 + Math.ceil(-Math.log10(Math.pow(p.upper / p.lower, 1 / POSITIONS) - 1)));
+  } else {
+    const decimals = Math.max(0, Math.ceil(-Math.log10((p.upper - p.lower) / POSITIONS)) + 1);
+    v = Number((p.lower + (p.upper - p.lower) * f).toFixed(Math.min(decimals, 20)));
+  }
+  return Math.min(p.upper, Math.max(p.lower, v));
+}
+function toPosition(p, v) {
+  if (isCalendar(p)) return Math.round(v);
+  if (p.upper === p.lower) return 0;
+  const f = p.log ? Math.log(v / p.lower) / Math.log(p.upper / p.lower) : (v - p.lower) / (p.upper - p.lower);
+  return Math.round(Math.min(1, Math.max(0, f)) * POSITIONS);
+}
+
+// -- state ------------------------------------------------------------------------------------
+function presetValues(name) {
+  const preset = PRESETS.get(name), values = {};
+  for (const p of D.parameters) values[p.name] = p.name in preset.values ? preset.values[p.name] : p.default;
+  return values;
+}
+function runValues(values, preset) { return Object.assign({}, PRESETS.get(preset).values, values); }
+function changed() {
+  const base = presetValues(state.preset);
+  return D.parameters.filter(p => state.values[p.name] !== base[p.name]).map(p => p.name);
+}
+
+function encodeState() {
+  const q = new URLSearchParams();
+  q.set("preset", state.preset);
+  if (state.compare) q.set("compare", state.compare);
+  for (const name of changed()) q.set(name, String(state.values[name]));
+  return q.toString();
+}
+// Apply a fragment; what cannot be applied is said in the notice, not thrown.
+function decodeState(fragment) {
+  const q = new URLSearchParams(fragment.replace(/^#/, "")), problems = [];
+  let preset = q.get("preset") || D.presets[0].name;
+  if (!PRESETS.has(preset)) { problems.push(`preset "${preset}" is not in this explorer (it has ${[...PRESETS.keys()].join(", ")})`); preset = D.presets[0].name; }
+  state.preset = preset;
+  state.values = presetValues(preset);
+  const compare = q.get("compare") || "";
+  state.compare = PRESETS.has(compare) ? compare : "";
+  if (compare && !state.compare) problems.push(`comparison "${compare}" is not a preset of this explorer`);
+  for (const [name, text] of q) {
+    if (name === "preset" || name === "compare") continue;
+    const p = PARAMS.get(name), v = Number(text);
+    if (!p) problems.push(`"${name}" is not a parameter this explorer sets`);
+    else if (text.trim() === "" || !isFinite(v) || v < p.lower || v > p.upper) problems.push(`${name} = ${text} is not a number in [${p.lower}, ${p.upper}]`);
+    else state.values[name] = v;
+  }
+  notice(problems.length ? "Ignored from the link: " + problems.join("; ") + "." : "");
+}
+function notice(text) {
+  const el = document.getElementById("notice");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+// -- the runs ---------------------------------------------------------------------------------
+function simulate(values, preset) { return M.run(runValues(values, preset)); }
+function compareRun() {
+  if (!state.compare) return null;
+  if (!compareRuns.has(state.compare)) compareRuns.set(state.compare, simulate(presetValues(state.compare), state.compare));
+  return compareRuns.get(state.compare);
+}
+
+// A line in the chart's units: percent, trillions, an index of one year, or as is.
+function readerLine(chart, years, values, base) {
+  let factor = chart.factor;
+  if (chart.kind === "index") {
+    const i = years.indexOf(chart.indexYear);
+    factor = 1 / (base || values)[i];
+  }
+  return Array.from(values, v => (v === null || !isFinite(v) || (chart.log && v * factor <= 0)) ? null : v * factor);
+}
+
+function chartData(chart) {
+  const years = Array.from(run.years), variable = chart.variable;
+  const observed = D.observed[variable] || [];
+  const xs = new Set(years);
+  for (const o of observed) o.times.forEach(t => xs.add(t));
+  const x = [...xs].sort((a, b) => a - b);
+  const at = (ys, vs) => { const m = new Map(ys.map((y, i) => [y, vs[i]])); return x.map(t => m.has(t) ? m.get(t) : null); };
+  const current = readerLine(chart, years, run.values[variable]);
+  const other = compareRun();
+  const compare = other ? readerLine(chart, years, other.values[variable]) : years.map(() => null);
+  const band = (D.bands[state.preset] || {})[variable];
+  let low = years.map(() => null), high = low;
+  if (band) {
+    const p50 = band.p50.map(v => v === null ? NaN : v);
+    low = readerLine(chart, band.years, band.p5, p50);
+    high = readerLine(chart, band.years, band.p95, p50);
+    low = at(band.years, low); high = at(band.years, high);
+  } else { low = at(years, low); high = at(years, high); }
+  const data = [x, at(years, current), at(years, compare), low, high];
+  for (const o of observed) {
+    const base = chart.kind === "index" ? run.values[variable][years.indexOf(chart.indexYear)] : null;
+    data.push(at(o.times, o.values.map(v => v === null ? null : (base ? v / base : v * chart.factor))));
+  }
+  return data;
+}
+
+// -- charts -----------------------------------------------------------------------------------
+function shadeAfter(u) {  // the years after readTo: "read with care"
+  const left = u.valToPos(D.readTo, "x", true), right = u.bbox.left + u.bbox.width;
+  if (left >= right) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.fillStyle = "rgba(0,0,0,0.045)";
+  ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+  ctx.fillStyle = "#666";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
+  ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+  ctx.fillText("read with care", left + 4 * devicePixelRatio, u.bbox.top + 13 * devicePixelRatio);
+  ctx.restore();
+}
+
+// A log axis labelled at whole powers of ten, at most six of them: uPlot's own log ticks,
+// the others filtered out (null), so that grid lines and labels stay sparse.
+function decades(u, splits) {
+  const exact = splits.map(v => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-6);
+  const count = exact.filter(Boolean).length, step = Math.max(1, Math.ceil(count / 6));
+  let k = 0;
+  return splits.map((v, i) => exact[i] && (k++ % step === 0) ? v : null);
+}
+function decadeLabel(v) {
+  if (v === null || !(v > 0)) return "";
+  const e = Math.round(Math.log10(v));
+  return Math.abs(e) < 4 ? formatNumber(Math.pow(10, e), 1) : "10" + superscript(e);
+}
+
+function makeChart(chart, container) {
+  const figure = document.createElement("figure");
+  figure.className = "chart";
+  const caption = document.createElement("figcaption");
+  caption.innerHTML = `<strong>${escapeHtml(chart.variable)}</strong> <span>${escapeHtml(chart.unit)}${chart.log ? ", log scale" : ""}</span>`;
+  figure.appendChild(caption);
+  const holder = document.createElement("div");
+  holder.setAttribute("role", "img");
+  holder.setAttribute("aria-label", `${chart.variable} by year, ${chart.unit}`);
+  figure.appendChild(holder);
+  const readout = document.createElement("p");
+  readout.className = "readout";
+  readout.setAttribute("aria-live", "off");
+  figure.appendChild(readout);
+  const observed = D.observed[chart.variable] || [];
+  if (observed.length) {
+    const key = document.createElement("p");
+    key.className = "data-key";
+    key.innerHTML = observed.map(o => `<span class="dot"></span>data: ${escapeHtml(o.label)}`).join("; ");
+    figure.appendChild(key);
+  }
+  container.appendChild(figure);
+  const percent = chart.kind === "percent";
+  const opts = {
+    width: Math.max(260, holder.clientWidth || 320), height: 200,
+    scales: {x: {time: false}, y: chart.log ? {distr: 3} : {}},
+    axes: [
+      {values: (u, ticks) => ticks.map(t => String(t))},
+      chart.log ? {size: 52, filter: decades, grid: {filter: decades}, ticks: {filter: decades},
+                   values: (u, ticks) => ticks.map(decadeLabel)}
+                : {size: 60, values: (u, ticks) => ticks.map(t => formatNumber(t, 3) + (percent ? "%" : ""))},
+    ],
+    series: [
+      {label: "year", value: (u, v) => v === null ? "" : String(v)},
+      {label: "your settings", stroke: COLORS.current, width: 2, spanGaps: true,
+       value: (u, v) => formatNumber(v, 3)},
+      {label: "compared", stroke: COLORS.compare, width: 1.75, dash: [6, 4], spanGaps: true,
+       value: (u, v) => formatNumber(v, 3)},
+      {label: "posterior 5%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: true, value: (u, v) => formatNumber(v, 3)},
+      {label: "95%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: true, value: (u, v) => formatNumber(v, 3)},
+      ...observed.map(o => ({label: o.label, stroke: COLORS.data, fill: COLORS.data, width: 0,
+                             paths: () => null, points: {show: true, size: 5, fill: COLORS.data},
+                             value: (u, v) => formatNumber(v, 3)})),
+    ],
+    bands: [{series: [4, 3], fill: COLORS.band}],
+    legend: {show: false},
+    hooks: {drawClear: [shadeAfter], draw: [() => { lastDraw = performance.now(); }],
+            setCursor: [u => { readout.textContent = describe(u, u.cursor.idx); }]},
+  };
+  const u = new uPlot(opts, chartData(chart), holder);
+  u.chartSpec = chart;
+  figure.chart = u;
+  if (watcher) watcher.observe(figure); else visible.add(u);
+  return u;
+}
+
+// The values under the cursor, in words: "2030: 2.5% (baseline 1.9%; 90% band 1.7-3.1%)".
+function describe(u, i) {
+  if (i === null || i === undefined) return "";
+  const d = u.data, unit = u.chartSpec.kind === "percent" ? "%" : "";
+  const f = v => formatNumber(v, 3) + unit, parts = [];
+  if (d[2][i] !== null) parts.push(`${state.compare} ${f(d[2][i])}`);
+  if (d[3][i] !== null && d[4][i] !== null) parts.push(`90% band ${f(d[3][i])} to ${f(d[4][i])}`);
+  for (let k = 5; k < d.length; k++) if (d[k][i] !== null) parts.push(`data ${f(d[k][i])}`);
+  const here = d[1][i] !== null ? f(d[1][i]) : "";
+  return `${d[0][i]}: ${here}${parts.length ? ` (${parts.join("; ")})` : ""}`;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+// -- controls ---------------------------------------------------------------------------------
+function tooltip(p) {
+  return `${p.name}\nunit: ${p.unit}\nbounds: [${p.lower}, ${p.upper}]\ndefault: ${p.default}\nsource: ${p.source}`;
+}
+function slider(p, parent) {
+  const id = "p-" + D.parameters.indexOf(p);
+  const row = document.createElement("div");
+  row.className = "control";
+  row.title = tooltip(p);
+  const cal = isCalendar(p);
+  row.innerHTML = `<label for="${id}">${escapeHtml(p.name)}</label>
+    <input type="range" id="${id}" min="${cal ? p.lower : 0}" max="${cal ? p.upper : POSITIONS}" step="1">
+    <output for="${id}"></output>`;
+  parent.appendChild(row);
+  const input = row.querySelector("input"), output = row.querySelector("output");
+  input.addEventListener("input", event => {
+    state.values[p.name] = toValue(p, Number(input.value));
+    refresh(event.timeStamp);
+  });
+  let synced;
+  controls.set(p.name, {input, output, row, sync() {
+    const v = state.values[p.name];
+    if (v === synced) return;
+    synced = v;
+    input.value = String(toPosition(p, v));
+    const text = `${shown(p, v)} ${unitOf(p, v)}`.trim();
+    output.textContent = text;
+    input.setAttribute("aria-valuetext", text);
+  }});
+}
+
+function leverOn(lever) {
+  return Object.keys(lever.effects).some(n => state.values[n] !== PARAMS.get(n).default);
+}
+function buildLevers(parent) {
+  D.levers.forEach((lever, k) => {
+    const box = document.createElement("fieldset");
+    box.className = "lever";
+    const id = "lever-" + k;
+    box.innerHTML = `<legend><input type="checkbox" role="switch" id="${id}"><label for="${id}">${escapeHtml(lever.title)}</label></legend>`;
+    parent.appendChild(box);
+    const inner = document.createElement("div");
+    box.appendChild(inner);
+    for (const name of [...Object.keys(lever.effects), lever.start]) slider(PARAMS.get(name), inner);
+    const toggle = box.querySelector("input");
+    toggle.addEventListener("change", event => {
+      for (const [name, on] of Object.entries(lever.effects)) state.values[name] = toggle.checked ? on : PARAMS.get(name).default;
+      refresh(event.timeStamp);
+    });
+    let synced;
+    controls.set("lever:" + k, {sync() {
+      const on = leverOn(lever);
+      if (on === synced) return;
+      synced = on;
+      toggle.checked = on;
+      inner.querySelectorAll("input").forEach(i => { i.disabled = !on; });
+      box.classList.toggle("off", !on);
+    }});
+  });
+}
+
+function buildControls() {
+  const panel = document.getElementById("controls");
+  const groups = [];
+  for (const p of D.parameters) if (!groups.includes(p.group)) groups.push(p.group);
+  const order = ["Key assumptions", "Policy levers", ...groups.filter(g => g !== "Key assumptions" && g !== "Policy levers")];
+  for (const group of order) {
+    const details = document.createElement("details");
+    details.open = group === "Key assumptions" || group === "Policy levers";
+    details.innerHTML = `<summary>${escapeHtml(group)}</summary>`;
+    panel.appendChild(details);
+    if (group === "Policy levers") buildLevers(details);
+    else for (const p of D.parameters) if (p.group === group) slider(p, details);
+  }
+  for (const select of [document.getElementById("preset"), document.getElementById("compare")]) {
+    for (const p of D.presets) {
+      const option = document.createElement("option");
+      option.value = p.name; option.textContent = p.name; option.title = p.title;
+      select.appendChild(option);
+    }
+  }
+  document.getElementById("preset").addEventListener("change", event => {
+    state.preset = event.target.value; state.values = presetValues(state.preset); refresh(event.timeStamp);
+  });
+  document.getElementById("compare").addEventListener("change", event => {
+    state.compare = event.target.value; refresh(event.timeStamp);
+  });
+  document.getElementById("reset").addEventListener("click", event => {
+    state.values = presetValues(state.preset); refresh(event.timeStamp);
+  });
+  document.getElementById("download").addEventListener("click", download);
+}
+
+// -- one update: run, redraw, write the state where it shows ----------------------------------
+function refresh(since) {
+  const start = performance.now();
+  run = simulate(state.values, state.preset);
+  const ran = performance.now() - start;
+  for (const u of charts) {
+    if (visible.has(u)) u.setData(chartData(u.chartSpec)); else stale.add(u);
+  }
+  const banded = Boolean(D.bands[state.preset]);
+  setHtml("key", `<span class="key current"></span> your settings` +
+    (state.compare ? ` <span class="key compare"></span> ${escapeHtml(state.compare)} as shipped` : "") +
+    (banded ? ` <span class="key band"></span> ${escapeHtml(state.preset)} as shipped: 90% band over the posterior` : "") +
+    ` <span class="dot"></span> data`);
+  for (const c of controls.values()) c.sync();
+  document.getElementById("preset").value = state.preset;
+  document.getElementById("compare").value = state.compare;
+  const edits = changed();
+  const preset = PRESETS.get(state.preset);
+  setText("story", preset.title);
+  setText("status",
+    `${state.preset}${edits.length ? `, ${edits.length} value${edits.length > 1 ? "s" : ""} changed` : " as shipped"} · ` +
+    `run in ${Math.round(ran)} ms`);
+  const fragment = "#" + encodeState();
+  if (location.hash !== fragment) history.replaceState(null, "", fragment);
+  if (since !== undefined) {
+    const input = since;
+    requestAnimationFrame(() => timings.push({ran, drawn: lastDraw - input}));
+  }
+}
+
+// Writes to the page only when the text changes: each write costs a layout.
+function setText(id, text) { const el = document.getElementById(id); if (el.textContent !== text) el.textContent = text; }
+function setHtml(id, text) { const el = document.getElementById(id); if (el.dataset.html !== text) { el.innerHTML = text; el.dataset.html = text; } }
+
+// -- CSV: the current run in the model's units, as `sdecon run --output` writes it ---------------
+function csvText() {
+  const quote = s => /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const columns = D.csvColumns;
+  const lines = [["year", ...columns].map(quote).join(",")];
+  run.years.forEach((year, i) => {
+    lines.push([String(year), ...columns.map(c => String(run.values[c][i]))].join(","));
+  });
+  return lines.join("\n") + "\n";
+}
+function download() {
+  const blob = new Blob([csvText()], {type: "text/csv"});
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `sdecon-${state.preset}${changed().length ? "-custom" : ""}.csv`;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+}
+
+function start() {
+  buildControls();
+  decodeState(location.hash);
+  run = simulate(state.values, state.preset);
+  const grid = document.getElementById("charts");
+  charts = D.charts.map(chart => makeChart(chart, grid));
+  refresh();
+  window.addEventListener("hashchange", () => {
+    if (location.hash !== "#" + encodeState()) { decodeState(location.hash); refresh(); }
+  });
+  window.addEventListener("resize", () => {
+    for (const u of charts) u.setSize({width: Math.max(260, u.root.parentElement.clientWidth), height: 200});
+  });
+  window.sdeconExplorer = {state, timings, charts, csvText, encodeState, get run() { return run; },
+                           data: () => charts.map(u => chartData(u.chartSpec))};
+}
+start();
+})();
