@@ -215,6 +215,32 @@ def test_the_band_is_the_presets_posterior_band(page):
         assert hi == pytest.approx(100 * rows.loc[int(year), "p95"], rel=1e-3)
 
 
+def test_the_band_for_your_settings_is_the_forecast_of_those_settings(page):
+    import dataclasses
+    page.select_option("#preset", "jevons")
+    page.get_by_label("Elasticity of Substitution", exact=True).fill("150")  # position 150 of 200
+    value = page.evaluate("() => sdeconExplorer.state.values['Elasticity of Substitution']")
+    page.click("#band")
+    page.wait_for_function("() => sdeconExplorer.ownBand", timeout=60_000)
+    assert "your settings: 90% band over 400 posterior draws" in page.text_content("#key")
+    jevons = scenarios.load("jevons")
+    mine = dataclasses.replace(jevons, values={**jevons.values, "Elasticity of Substitution": value})
+    bands = sdecon.forecast(mine, SHIPPED_POSTERIOR).bands
+    for index, variable, factor in ((0, SHARE, 100), (2, "Datacenter Capex", 1e-3)):
+        data = page.evaluate(f"() => sdeconExplorer.charts[{index}].data")
+        assert page.evaluate(f"() => sdeconExplorer.charts[{index}].chartSpec.variable") == variable
+        rows = bands[bands["variable"] == variable].set_index("year")
+        drawn = {year: (lo, hi) for year, lo, hi in zip(data[0], data[3], data[4])}
+        for column, k in (("p5", 0), ("p95", 1)):
+            expected = factor * rows[column].to_numpy()
+            got = np.array([drawn[float(y)][k] for y in rows.index])
+            assert np.max(np.abs(got - expected)) <= TOLERANCE * np.max(np.abs(expected)), (variable, column)
+    # moving a slider again drops the band for the old settings, back to the preset's as shipped
+    page.get_by_label("Elasticity of Substitution", exact=True).fill("100")
+    assert not page.evaluate("() => sdeconExplorer.ownBand")
+    assert "jevons as shipped: 90% band" in page.text_content("#key")
+
+
 def test_the_explorer_is_one_file_with_its_librarys_licence(explorer):
     text = explorer.read_text(encoding="utf-8")
     assert "Copyright (c) 2022 Leon Sorokin" in text and "uPlot (v1.6.32)" in text

@@ -157,6 +157,7 @@ def payload(scenario_names: Sequence[str] | None = None, posterior=None) -> dict
         "csvColumns": list(_engine_variables()),
         "observed": _observed(),
         "bands": _bands(chosen, posterior) if posterior is not None else {},
+        "posterior": _draws(chosen, posterior) if posterior is not None else None,
     }
     return data
 
@@ -233,6 +234,19 @@ def _bands(chosen, posterior) -> dict:
                        **{c: _rounded(rows[c].to_numpy()) for c in ("p5", "p50", "p95")}}
             for variable, rows in table.groupby("variable", sort=False)}
     return bands
+
+
+def _draws(chosen, posterior) -> dict:
+    """The posterior's draws of its fitted parameters, the same `forecast` takes (its default
+    samples and seed), for the band of the page's current settings; and, per preset, the
+    values its calibration set that the posterior does not sample, back at their defaults."""
+    from ..forecasts import forecast
+    from ..posteriors import _stale
+    samples, seed = (forecast.__kwdefaults__[k] for k in ("samples", "seed"))
+    picks = posterior._rows(samples, seed)
+    draws = np.column_stack([posterior.samples[n].to_numpy()[picks] for n in posterior.names])
+    return {"names": list(posterior.names), "draws": draws.tolist(),
+            "stale": {s.name: _stale(s, posterior.names) for s in chosen}}
 
 
 def _rounded(values) -> list:

@@ -137,7 +137,7 @@ function chartData(chart) {
   const current = readerLine(chart, years, run.values[variable]);
   const other = compareRun();
   const compare = other ? readerLine(chart, years, other.values[variable]) : years.map(() => null);
-  const band = (D.bands[state.preset] || {})[variable];
+  const band = currentBand()[variable];
   let low = years.map(() => null), high = low;
   if (band) {
     const p50 = band.p50.map(v => v === null ? NaN : v);
@@ -151,6 +151,65 @@ function chartData(chart) {
     data.push(at(o.times, o.values.map(v => v === null ? null : (base ? v / base : v * chart.factor))));
   }
   return data;
+}
+
+// -- the band: the preset's as shipped, or, on request, the current settings' -------------------
+// The band for your settings runs the model at each of the posterior's draws of the fitted
+// parameters, everything else at your values, as `sdecon forecast` does for a scenario; its
+// percentiles are numpy's (linear between order statistics).
+let ownBand = null, bandJob = null;
+function settingsKey() { return JSON.stringify([state.preset, state.values]); }
+function ownBandReady() { return ownBand !== null && ownBand.key === settingsKey(); }
+function currentBand() { return ownBandReady() ? ownBand.bands : (D.bands[state.preset] || {}); }
+
+function percentile(sorted, p) {
+  const n = sorted.length, h = (n - 1) * (p / 100), lo = Math.floor(h), t = h - lo;
+  if (lo + 1 >= n) return sorted[n - 1];
+  const a = sorted[lo], b = sorted[lo + 1], diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;  // numpy's _lerp
+}
+function bandOf(runs) {
+  const bands = {}, years = Array.from(runs[0].years);
+  for (const chart of D.charts) {
+    const v = chart.variable, out = {years, p5: [], p50: [], p95: []};
+    years.forEach((_, j) => {
+      const column = runs.map(r => r[v][j]);
+      if (column.some(x => x !== x)) { out.p5.push(null); out.p50.push(null); out.p95.push(null); return; }
+      column.sort((a, b) => a - b);
+      out.p5.push(percentile(column, 5)); out.p50.push(percentile(column, 50)); out.p95.push(percentile(column, 95));
+    });
+    bands[v] = out;
+  }
+  return bands;
+}
+function computeBand() {
+  const P = D.posterior;
+  if (!P) return;
+  clearTimeout(bandJob);
+  const key = settingsKey(), runs = [];
+  const base = Object.assign(runValues(state.values, state.preset), P.stale[state.preset] || {});
+  let i = 0;
+  const step = () => {
+    if (settingsKey() !== key) { bandJob = null; setText("band-status", "band stopped: the settings moved"); return; }
+    for (const end = Math.min(P.draws.length, i + 25); i < end; i++) {
+      const values = Object.assign({}, base);
+      P.names.forEach((name, k) => { values[name] = P.draws[i][k]; });
+      const r = M.run(values), kept = {years: r.years};
+      for (const chart of D.charts) kept[chart.variable] = r.values[chart.variable];
+      runs.push(kept);
+    }
+    if (i < P.draws.length) {
+      setText("band-status", `band: ${i} of ${P.draws.length} draws`);
+      bandJob = setTimeout(step, 0);
+      return;
+    }
+    bandJob = null;
+    ownBand = {key, bands: bandOf(runs)};
+    const fitted = P.names.filter(n => state.values[n] !== presetValues(state.preset)[n]);
+    setText("band-status", fitted.length ? `band for your settings; it draws ${fitted.join(", ")} from the posterior, not at your values` : "band for your settings");
+    refresh();
+  };
+  step();
 }
 
 // -- charts -----------------------------------------------------------------------------------
@@ -346,6 +405,8 @@ function buildControls() {
     state.values = presetValues(state.preset); refresh(event.timeStamp);
   });
   document.getElementById("download").addEventListener("click", download);
+  const bandButton = document.getElementById("band");
+  if (D.posterior) bandButton.addEventListener("click", computeBand); else bandButton.hidden = true;
 }
 
 // -- one update: run, redraw, write the state where it shows ----------------------------------
@@ -356,10 +417,11 @@ function refresh(since) {
   for (const u of charts) {
     if (visible.has(u)) u.setData(chartData(u.chartSpec)); else stale.add(u);
   }
-  const banded = Boolean(D.bands[state.preset]);
+  const banded = Object.keys(currentBand()).length > 0, own = ownBandReady();
   setHtml("key", `<span class="key current"></span> your settings` +
     (state.compare ? ` <span class="key compare"></span> ${escapeHtml(state.compare)} as shipped` : "") +
-    (banded ? ` <span class="key band"></span> ${escapeHtml(state.preset)} as shipped: 90% band over the posterior` : "") +
+    (banded ? ` <span class="key band"></span> ${own ? "your settings" : escapeHtml(state.preset) + " as shipped"}: ` +
+              `90% band over ${own ? D.posterior.draws.length + " " : ""}posterior draws` : "") +
     ` <span class="dot"></span> data`);
   for (const c of controls.values()) c.sync();
   document.getElementById("preset").value = state.preset;
@@ -367,6 +429,7 @@ function refresh(since) {
   const edits = changed();
   const preset = PRESETS.get(state.preset);
   setText("story", preset.title);
+  if (ownBand !== null && !ownBandReady() && !bandJob) setText("band-status", "");
   setText("status",
     `${state.preset}${edits.length ? `, ${edits.length} value${edits.length > 1 ? "s" : ""} changed` : " as shipped"} · ` +
     `run in ${Math.round(ran)} ms`);
@@ -416,6 +479,7 @@ function start() {
     for (const u of charts) u.setSize({width: Math.max(260, u.root.parentElement.clientWidth), height: 200});
   });
   window.sdeconExplorer = {state, timings, charts, csvText, encodeState, get run() { return run; },
+                           get ownBand() { return ownBandReady(); },
                            data: () => charts.map(u => chartData(u.chartSpec))};
 }
 start();
