@@ -128,7 +128,9 @@ def test_the_page_loads_with_no_console_error_and_no_network_request(page, explo
         .filter(i => !(i.labels && i.labels.length)).map(i => i.id)""")
     assert unlabelled == []
     free = [p.name for p in parameter.parameters().values() if not p.fixed]
-    assert page.evaluate("() => document.querySelectorAll('input[type=range]').length") == len(free)
+    assert page.evaluate("() => document.querySelectorAll('input[id^=p-]').length") == len(free)
+    # a 0/1 switch of the model is a switch, not a slider with a 0.999 in it
+    assert page.get_by_label("Waste Ceiling Switch", exact=True).get_attribute("type") == "checkbox"
 
 
 def test_moving_a_slider_by_keyboard_changes_the_chart_and_the_link(page):
@@ -151,6 +153,36 @@ def test_moving_a_slider_by_keyboard_changes_the_chart_and_the_link(page):
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     timings = page.evaluate("() => sdeconExplorer.timings")
     assert len(timings) == 20 and all(t["drawn"] > 0 for t in timings), "each input is drawn"
+
+
+def test_a_lever_stays_on_with_its_effect_at_zero_and_a_slider_returns_to_the_presets_value(page):
+    lever = page.get_by_role("switch", name="Power and grid build-out")
+    lever.check()
+    effect = page.get_by_label("Policy Power Buildout Effect", exact=True)
+    effect.focus()
+    page.keyboard.press("Home")
+    assert page.evaluate("() => sdeconExplorer.state.values['Policy Power Buildout Effect']") == 0
+    assert lever.is_checked() and effect.is_enabled()
+    assert page.evaluate("() => document.activeElement.id") == effect.get_attribute("id"), "focus kept"
+    page.keyboard.press("End")
+    lever.uncheck()
+    assert page.evaluate("() => sdeconExplorer.state.values['Policy Power Buildout Effect']") == 0
+    lever.check()  # back on at the value it had, not the suggested one
+    assert page.evaluate("() => sdeconExplorer.state.values['Policy Power Buildout Effect']") == 2
+    # a calibrated value is off the slider's grid: one step there and back gives it back exactly
+    rate = page.get_by_label("Cloud Shift Rate", exact=True)
+    rate.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("() => sdeconExplorer.state.values['Cloud Shift Rate']") == \
+        scenarios.load("baseline").values["Cloud Shift Rate"]
+    assert "Cloud+Shift+Rate" not in page.url
+
+
+def test_the_javascript_run_refuses_a_clock_it_cannot_run(page):
+    message = page.evaluate("""() => { try { SDECON_MODEL.run({}, {finalTime: 2000}); return "ran"; }
+                                       catch (error) { return error.message; } }""")
+    assert message == "FINAL TIME 2000 must be a number no earlier than INITIAL TIME 2015"
 
 
 def test_the_link_reproduces_the_view_and_a_bad_link_is_explained(page, browser, explorer):

@@ -42,7 +42,7 @@ _CALLS = {
     "sqrt": "Math.sqrt({0})", "sin": "Math.sin({0})", "cos": "Math.cos({0})", "tan": "Math.tan({0})",
     "arcsin": "Math.asin({0})", "arccos": "Math.acos({0})", "arctan": "Math.atan({0})",
     "sinh": "Math.sinh({0})", "cosh": "Math.cosh({0})", "tanh": "Math.tanh({0})",
-    "power": "Math.pow({0}, {1})", "pi": "Math.PI",
+    "power": "_pow({0}, {1})", "pi": "Math.PI",
     "integer": "Math.trunc({0})", "quantum": "_quantum({0}, {1})", "modulo": "_modulo({0}, {1})",
     "if_then_else": "({0} != 0 ? {1} : {2})",
     "zidz": "_zidz({0}, {1})", "xidz": "_xidz({0}, {1}, {2})",
@@ -58,6 +58,9 @@ function _zidz(n, d) { return Math.abs(d) < SMALL_VENSIM ? 0.0 : n / d; }
 function _xidz(n, d, x) { return Math.abs(d) < SMALL_VENSIM ? x : n / d; }
 function _quantum(a, b) { return b < SMALL_VENSIM ? a : b * Math.trunc(a / b); }
 function _modulo(x, m) { return x - _quantum(x, m); }
+function _pow(a, b) {  // C's pow, as numpy and Python: 1^NaN and (-1)^Infinity are 1, not NaN
+  return (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) ? 1 : a ** b;
+}
 function _pymod(a, b) {  // Python's float %%: the sign of the divisor
   let m = a %% b;
   if (m !== 0 && (b < 0) !== (m < 0)) m += b;
@@ -128,10 +131,20 @@ class JavaScript(Kernel):
         return repr(float(value))
 
     def binary(self, operator: str, left: str, right: str) -> str:
-        if operator == "^" and left.startswith("-"):
-            # Python reads -2.0**x as -(2.0**x), and PySD writes it so; JavaScript refuses it.
-            return f"(-({left[1:]}**{right}))"
+        if operator == "^":
+            # C's pow through _pow; Python reads -2.0**x as -(2.0**x), and PySD writes it so.
+            if left.startswith("-"):
+                return f"(-_pow({left[1:]}, {right}))"
+            return f"_pow({left}, {right})"
         return super().binary(operator, left, right)
+
+    def _operation(self, node, phase, hoist) -> _Src:
+        # _pow is a call, so its operands need no precedence of their own; PySD's parser
+        # gives a power a structure of its own (a^b^c is one of two powers), which the check
+        # below holds it to, as a sum's terms hold theirs.
+        if "^" in node.operators and set(node.operators) != {"^"}:
+            raise AssertionError(f"a power mixed with {sorted(set(node.operators) - {'^'})} in one structure")
+        return super()._operation(node, phase, hoist)
 
     @staticmethod
     def minus(argument: _Src) -> _Src:
@@ -311,7 +324,20 @@ function run(values, options) {
   }
   const c = controls(P);
   const final = options.finalTime === undefined ? c.final : options.finalTime;
+  // the engine's checks of the clock (sdecon.engine.Program.run), in its words
+  for (const [label, x] of [["time step", c.dt], ["SAVEPER", c.saveper]]) {
+    if (!(x > 0 && isFinite(x))) throw new Error(label + " " + x + " must be a positive number");
+  }
+  if (!(isFinite(c.t0) && isFinite(final) && final >= c.t0)) {
+    throw new Error("FINAL TIME " + final + " must be a number no earlier than INITIAL TIME " + c.t0);
+  }
+  if (SAVEPER_SENSITIVE.length && Math.abs(c.saveper - c.dt) > RPREC * c.dt) {
+    throw new Error(SAVEPER_SENSITIVE[0] + ": the batch engine does not support this stateful when SAVEPER differs from TIME STEP");
+  }
   const clock = schedule(c.t0, final, c.dt, c.saveper);
+  if (clock.steps.length !== Math.floor((final - c.t0) / c.saveper + RPREC) + 1) {
+    throw new Error("time step " + c.dt + " does not divide SAVEPER " + c.saveper + "; choose a step that divides SAVEPER");
+  }
   const out = kernel(P, c.t0, c.dt, final, c.saveper, clock.nSteps, clock.steps);
   const result = {};
   VARIABLES.forEach((name, i) => { result[name] = out[i]; });
@@ -333,6 +359,7 @@ def javascript(model: Model | None = None) -> str:
         f"const CONSTANTS = {json.dumps(constants)};",
         f"const DEFAULTS = {json.dumps(defaults)};",
         f"const VARIABLES = {json.dumps(variables)};",
+        f"const SAVEPER_SENSITIVE = {json.dumps(kernel.saveper_sensitive)};",
         HELPERS, SCHEDULE, kernel.controls(), kernel.source, RUNNER,
         "return {constants: CONSTANTS, defaults: DEFAULTS, variables: VARIABLES, run};",
     ]

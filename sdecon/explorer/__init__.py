@@ -138,8 +138,9 @@ def payload(scenario_names: Sequence[str] | None = None, posterior=None) -> dict
     for p in parameter.parameters().values():
         if p.fixed:
             continue
-        params.append({"name": p.name, "unit": p.unit, "display": _display_unit(p), "default": p.default, "lower": p.lower,
-                       "upper": p.upper, "log": p.log_scale, "source": p.source,
+        params.append({"name": p.name, "unit": p.unit, "display": _display_unit(p), "default": p.default,
+                       "lower": p.lower, "upper": p.upper, "log": p.log_scale, "source": p.source,
+                       "switch": p.name.endswith("Switch") and (p.lower, p.upper) == (0, 1),
                        "group": ("Key assumptions" if p.name in KEY_ASSUMPTIONS
                                  else "Policy levers" if p.name in levered else sectors.get(p.name, "Other"))})
     known = {p["name"] for p in params}

@@ -7,8 +7,11 @@ const PARAMS = new Map(D.parameters.map(p => [p.name, p]));
 const PRESETS = new Map(D.presets.map(p => [p.name, p]));
 const POSITIONS = 200;  // a slider's steps between its bounds (calendar years step by one)
 const COLORS = {current: "#1f5fa8", compare: "#b35806", band: "rgba(31,95,168,0.16)", data: "#111"};
+const MARKERS = ["#111", "#fff", "#999"];  // the fill of each data series' dots, outlined in black
 
-const state = {preset: D.presets[0].name, compare: "", values: {}};
+// values: every parameter's value as the run takes it; on: each lever's switch.
+const state = {preset: D.presets[0].name, compare: "", values: {}, on: {}};
+const remembered = {};  // a lever's effects while it is switched off, to restore them
 const compareRuns = new Map();
 const timings = [];
 let run = null, charts = [], controls = new Map(), lastDraw = 0;
@@ -90,7 +93,7 @@ function decodeState(fragment) {
   let preset = q.get("preset") || D.presets[0].name;
   if (!PRESETS.has(preset)) { problems.push(`preset "${preset}" is not in this explorer (it has ${[...PRESETS.keys()].join(", ")})`); preset = D.presets[0].name; }
   state.preset = preset;
-  state.values = presetValues(preset);
+  const values = presetValues(preset);
   const compare = q.get("compare") || "";
   state.compare = PRESETS.has(compare) ? compare : "";
   if (compare && !state.compare) problems.push(`comparison "${compare}" is not a preset of this explorer`);
@@ -99,8 +102,9 @@ function decodeState(fragment) {
     const p = PARAMS.get(name), v = Number(text);
     if (!p) problems.push(`"${name}" is not a parameter this explorer sets`);
     else if (text.trim() === "" || !isFinite(v) || v < p.lower || v > p.upper) problems.push(`${name} = ${text} is not a number in [${p.lower}, ${p.upper}]`);
-    else state.values[name] = v;
+    else values[name] = v;
   }
+  setValues(values);
   notice(problems.length ? "Ignored from the link: " + problems.join("; ") + "." : "");
 }
 function notice(text) {
@@ -133,7 +137,20 @@ function chartData(chart) {
   const xs = new Set(years);
   for (const o of observed) o.times.forEach(t => xs.add(t));
   const x = [...xs].sort((a, b) => a - b);
-  const at = (ys, vs) => { const m = new Map(ys.map((y, i) => [y, vs[i]])); return x.map(t => m.has(t) ? m.get(t) : null); };
+  // a line at every x: its own value at its years; between two of them (a mid-year data
+  // point's x), the straight line the chart draws there, so that a gap stays a gap
+  const at = (ys, vs) => {
+    const m = new Map(ys.map((y, i) => [y, vs[i]]));
+    let k = 0;
+    return x.map(t => {
+      if (m.has(t)) return m.get(t);
+      while (k + 1 < ys.length && ys[k + 1] < t) k++;
+      const a = vs[k], b = vs[k + 1];
+      if (!(ys[k] < t && t < ys[k + 1]) || a === null || b === null) return null;
+      return a + (b - a) * (t - ys[k]) / (ys[k + 1] - ys[k]);
+    });
+  };
+  const points = (ys, vs) => { const m = new Map(ys.map((y, i) => [y, vs[i]])); return x.map(t => m.has(t) ? m.get(t) : null); };
   const current = readerLine(chart, years, run.values[variable]);
   const other = compareRun();
   const compare = other ? readerLine(chart, years, other.values[variable]) : years.map(() => null);
@@ -144,11 +161,11 @@ function chartData(chart) {
     low = readerLine(chart, band.years, band.p5, p50);
     high = readerLine(chart, band.years, band.p95, p50);
     low = at(band.years, low); high = at(band.years, high);
-  } else { low = at(years, low); high = at(years, high); }
+  } else { low = points(years, low); high = points(years, high); }
   const data = [x, at(years, current), at(years, compare), low, high];
   for (const o of observed) {
     const base = chart.kind === "index" ? run.values[variable][years.indexOf(chart.indexYear)] : null;
-    data.push(at(o.times, o.values.map(v => v === null ? null : (base ? v / base : v * chart.factor))));
+    data.push(points(o.times, o.values.map(v => v === null ? null : (base ? v / base : v * chart.factor))));
   }
   return data;
 }
@@ -187,8 +204,10 @@ function computeBand() {
   if (!P) return;
   clearTimeout(bandJob);
   const key = settingsKey(), runs = [];
-  const base = Object.assign(runValues(state.values, state.preset), P.stale[state.preset] || {});
+  const base = Object.assign(runValues(presetValues(state.preset), state.preset), P.stale[state.preset] || {});
+  for (const name of changed()) base[name] = state.values[name];  // your edits over the calibration's
   let i = 0;
+  setText("band-status", `computing the band over ${P.draws.length} draws…`);
   const step = () => {
     if (settingsKey() !== key) { bandJob = null; setText("band-status", "band stopped: the settings moved"); return; }
     for (const end = Math.min(P.draws.length, i + 25); i < end; i++) {
@@ -199,7 +218,6 @@ function computeBand() {
       runs.push(kept);
     }
     if (i < P.draws.length) {
-      setText("band-status", `band: ${i} of ${P.draws.length} draws`);
       bandJob = setTimeout(step, 0);
       return;
     }
@@ -260,7 +278,8 @@ function makeChart(chart, container) {
   if (observed.length) {
     const key = document.createElement("p");
     key.className = "data-key";
-    key.innerHTML = observed.map(o => `<span class="dot"></span>data: ${escapeHtml(o.label)}`).join("; ");
+    key.innerHTML = observed.map((o, k) =>
+      `<span class="item"><span class="dot" style="background:${MARKERS[k % MARKERS.length]}"></span>data: ${escapeHtml(o.label)}</span>`).join("");
     figure.appendChild(key);
   }
   container.appendChild(figure);
@@ -276,15 +295,16 @@ function makeChart(chart, container) {
     ],
     series: [
       {label: "year", value: (u, v) => v === null ? "" : String(v)},
-      {label: "your settings", stroke: COLORS.current, width: 2, spanGaps: true,
+      {label: "your settings", stroke: COLORS.current, width: 2, spanGaps: false,
        value: (u, v) => formatNumber(v, 3)},
-      {label: "compared", stroke: COLORS.compare, width: 1.75, dash: [6, 4], spanGaps: true,
+      {label: "compared", stroke: COLORS.compare, width: 1.75, dash: [6, 4], spanGaps: false,
        value: (u, v) => formatNumber(v, 3)},
-      {label: "posterior 5%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: true, value: (u, v) => formatNumber(v, 3)},
-      {label: "95%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: true, value: (u, v) => formatNumber(v, 3)},
-      ...observed.map(o => ({label: o.label, stroke: COLORS.data, fill: COLORS.data, width: 0,
-                             paths: () => null, points: {show: true, size: 5, fill: COLORS.data},
-                             value: (u, v) => formatNumber(v, 3)})),
+      {label: "posterior 5%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: false, value: (u, v) => formatNumber(v, 3)},
+      {label: "95%", stroke: "rgba(31,95,168,0.35)", width: 0.75, spanGaps: false, value: (u, v) => formatNumber(v, 3)},
+      ...observed.map((o, k) => ({label: o.label, stroke: COLORS.data, width: 1,
+                                  paths: () => null, points: {show: true, size: 6, width: 1, stroke: COLORS.data,
+                                                              fill: MARKERS[k % MARKERS.length]},
+                                  value: (u, v) => formatNumber(v, 3)})),
     ],
     bands: [{series: [4, 3], fill: COLORS.band}],
     legend: {show: false},
@@ -293,9 +313,19 @@ function makeChart(chart, container) {
   };
   const u = new uPlot(opts, chartData(chart), holder);
   u.chartSpec = chart;
+  u.holder = holder;
   figure.chart = u;
   if (watcher) watcher.observe(figure); else visible.add(u);
   return u;
+}
+
+// A chart in words, for a screen reader: "Compute Spending Share of GDP, % of GDP: 2024 0.0773%; ..."
+const SPOKEN_YEARS = [2024, 2030, 2035, 2050];
+function spoken(chart) {
+  const years = Array.from(run.years), line = readerLine(chart, years, run.values[chart.variable]);
+  const unit = chart.kind === "percent" ? "%" : "";
+  const said = SPOKEN_YEARS.filter(y => years.includes(y)).map(y => `${y} ${formatNumber(line[years.indexOf(y)], 3)}${unit}`);
+  return `${chart.variable}, ${chart.unit}, your settings: ${said.join("; ")}`;
 }
 
 // The values under the cursor, in words: "2030: 2.5% (baseline 1.9%; 90% band 1.7-3.1%)".
@@ -315,22 +345,34 @@ function escapeHtml(text) {
 }
 
 // -- controls ---------------------------------------------------------------------------------
-function tooltip(p) {
-  return `${p.name}\nunit: ${p.unit}\nbounds: [${p.lower}, ${p.upper}]\ndefault: ${p.default}\nsource: ${p.source}`;
+function about(p) {
+  const unit = p.display || (p.unit === "Dmnl" ? "dimensionless" : p.unit);
+  return `Unit: ${unit}. Bounds: ${shown(p, p.lower)} to ${shown(p, p.upper)}; default ${shown(p, p.default)}. ` +
+         `Source: ${p.source}`;
 }
+// One control a parameter: a slider (a switch for a 0/1 switch), its value with its unit, and
+// an "i" that opens its unit, bounds and source (also the row's tooltip).
 function slider(p, parent) {
   const id = "p-" + D.parameters.indexOf(p);
   const row = document.createElement("div");
   row.className = "control";
-  row.title = tooltip(p);
+  row.title = about(p);
   const cal = isCalendar(p);
+  const control = p.switch ? `<input type="checkbox" role="switch" id="${id}">`
+    : `<input type="range" id="${id}" min="${cal ? p.lower : 0}" max="${cal ? p.upper : POSITIONS}" step="1">`;
   row.innerHTML = `<label for="${id}">${escapeHtml(p.name)}</label>
-    <input type="range" id="${id}" min="${cal ? p.lower : 0}" max="${cal ? p.upper : POSITIONS}" step="1">
-    <output for="${id}"></output>`;
+    <details class="about"><summary aria-label="About ${escapeHtml(p.name)}">i</summary><p>${escapeHtml(about(p))}</p></details>
+    <output for="${id}"></output>${control}`;
+  if (p.switch) row.classList.add("switch");
   parent.appendChild(row);
   const input = row.querySelector("input"), output = row.querySelector("output");
-  input.addEventListener("input", event => {
-    state.values[p.name] = toValue(p, Number(input.value));
+  input.addEventListener(p.switch ? "change" : "input", event => {
+    if (p.switch) state.values[p.name] = input.checked ? 1 : 0;
+    else {
+      // back at the preset's position, the preset's own value (a calibrated 0.12297, not 0.123)
+      const position = Number(input.value), preset = presetValues(state.preset)[p.name];
+      state.values[p.name] = position === toPosition(p, preset) ? preset : toValue(p, position);
+    }
     refresh(event.timeStamp);
   });
   let synced;
@@ -338,15 +380,21 @@ function slider(p, parent) {
     const v = state.values[p.name];
     if (v === synced) return;
     synced = v;
-    input.value = String(toPosition(p, v));
-    const text = `${shown(p, v)} ${unitOf(p, v)}`.trim();
+    const text = p.switch ? (v === 1 ? "on" : v === 0 ? "off" : shown(p, v)) : `${shown(p, v)} ${unitOf(p, v)}`.trim();
+    if (p.switch) input.checked = v !== 0; else input.value = String(toPosition(p, v));
     output.textContent = text;
-    input.setAttribute("aria-valuetext", text);
+    if (!p.switch) input.setAttribute("aria-valuetext", text);
   }});
 }
 
+// A lever is on when a preset or a link sets one of its effects away from "no policy"; from
+// then on its switch says, so that moving an effect to zero does not switch it off.
 function leverOn(lever) {
   return Object.keys(lever.effects).some(n => state.values[n] !== PARAMS.get(n).default);
+}
+function setValues(values) {
+  state.values = values;
+  D.levers.forEach((lever, k) => { state.on[k] = leverOn(lever); });
 }
 function buildLevers(parent) {
   D.levers.forEach((lever, k) => {
@@ -360,12 +408,16 @@ function buildLevers(parent) {
     for (const name of [...Object.keys(lever.effects), lever.start]) slider(PARAMS.get(name), inner);
     const toggle = box.querySelector("input");
     toggle.addEventListener("change", event => {
-      for (const [name, on] of Object.entries(lever.effects)) state.values[name] = toggle.checked ? on : PARAMS.get(name).default;
+      state.on[k] = toggle.checked;
+      for (const [name, suggested] of Object.entries(lever.effects)) {
+        if (toggle.checked) state.values[name] = remembered[name] !== undefined ? remembered[name] : suggested;
+        else { remembered[name] = state.values[name]; state.values[name] = PARAMS.get(name).default; }
+      }
       refresh(event.timeStamp);
     });
     let synced;
     controls.set("lever:" + k, {sync() {
-      const on = leverOn(lever);
+      const on = state.on[k];
       if (on === synced) return;
       synced = on;
       toggle.checked = on;
@@ -396,13 +448,13 @@ function buildControls() {
     }
   }
   document.getElementById("preset").addEventListener("change", event => {
-    state.preset = event.target.value; state.values = presetValues(state.preset); refresh(event.timeStamp);
+    state.preset = event.target.value; setValues(presetValues(state.preset)); refresh(event.timeStamp);
   });
   document.getElementById("compare").addEventListener("change", event => {
     state.compare = event.target.value; refresh(event.timeStamp);
   });
   document.getElementById("reset").addEventListener("click", event => {
-    state.values = presetValues(state.preset); refresh(event.timeStamp);
+    setValues(presetValues(state.preset)); refresh(event.timeStamp);
   });
   document.getElementById("download").addEventListener("click", download);
   const bandButton = document.getElementById("band");
@@ -410,12 +462,23 @@ function buildControls() {
 }
 
 // -- one update: run, redraw, write the state where it shows ----------------------------------
+let lastGood = null;  // the last state the model ran, to fall back on
 function refresh(since) {
   const start = performance.now();
-  run = simulate(state.values, state.preset);
+  lastDraw = NaN;
+  try {
+    run = simulate(state.values, state.preset);
+  } catch (error) {  // e.g. a delay's order below 1: say so, and keep the last run that worked
+    if (lastGood === null) throw error;
+    Object.assign(state, JSON.parse(lastGood));
+    run = simulate(state.values, state.preset);
+    notice(`The model cannot run those settings (${error.message}); they are undone.`);
+  }
+  lastGood = JSON.stringify(state);
   const ran = performance.now() - start;
   for (const u of charts) {
     if (visible.has(u)) u.setData(chartData(u.chartSpec)); else stale.add(u);
+    u.holder.setAttribute("aria-label", spoken(u.chartSpec));
   }
   const banded = Object.keys(currentBand()).length > 0, own = ownBandReady();
   setHtml("key", `<span class="key current"></span> your settings` +
@@ -437,7 +500,7 @@ function refresh(since) {
   if (location.hash !== fragment) history.replaceState(null, "", fragment);
   if (since !== undefined) {
     const input = since;
-    requestAnimationFrame(() => timings.push({ran, drawn: lastDraw - input}));
+    requestAnimationFrame(() => { if (isFinite(lastDraw)) timings.push({ran, drawn: lastDraw - input}); });
   }
 }
 
@@ -446,12 +509,13 @@ function setText(id, text) { const el = document.getElementById(id); if (el.text
 function setHtml(id, text) { const el = document.getElementById(id); if (el.dataset.html !== text) { el.innerHTML = text; el.dataset.html = text; } }
 
 // -- CSV: the current run in the model's units, as `sdecon run --output` writes it ---------------
+function csvNumber(v) { return v !== v ? "" : v === Infinity ? "inf" : v === -Infinity ? "-inf" : String(v); }
 function csvText() {
   const quote = s => /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   const columns = D.csvColumns;
   const lines = [["year", ...columns].map(quote).join(",")];
   run.years.forEach((year, i) => {
-    lines.push([String(year), ...columns.map(c => String(run.values[c][i]))].join(","));
+    lines.push([String(year), ...columns.map(c => csvNumber(run.values[c][i]))].join(","));
   });
   return lines.join("\n") + "\n";
 }
