@@ -122,6 +122,10 @@ def test_the_page_loads_with_no_console_error_and_no_network_request(page, explo
     assert page.errors == []
     assert page.requests == [explorer.as_uri()], "the page asked for something besides itself"
     assert page.evaluate("() => sdeconExplorer.charts.length") == len(sdecon.PUBLIC_VARIABLES)
+    # the report's question in one line, from the run: the share of GDP in 2035 and in 2024
+    share = sdecon.run("baseline", engine=True)[SHARE] * 100
+    assert page.text_content("#headline") == (f"Compute spending is {share[2035]:.3g}% of GDP in 2035 with these "
+                                              f"settings, from {share[2024]:.3g}% in 2024.")
     # every preset is offered, and the controls are labelled
     assert page.evaluate("() => [...document.querySelectorAll('#preset option')].map(o => o.value)") == scenarios.names()
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select')]
@@ -187,6 +191,11 @@ def test_the_javascript_run_refuses_a_clock_it_cannot_run(page):
 
 def test_the_link_reproduces_the_view_and_a_bad_link_is_explained(page, browser, explorer):
     from browser import Page
+    page.get_by_label("Adoption Delay", exact=True).press("End")
+    page.select_option("#preset", "jevons")
+    page.go_back()  # a change of preset is a step Back undoes, edits included
+    page.wait_for_function("() => sdeconExplorer.state.preset === 'baseline'")
+    assert page.evaluate("() => sdeconExplorer.state.values['Adoption Delay']") == 5
     page.select_option("#preset", "jevons")
     page.select_option("#compare", "saturation")
     page.get_by_label("Hardware Growth Rate", exact=True).fill("140")

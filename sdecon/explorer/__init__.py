@@ -27,6 +27,7 @@ from .. import model, parameter, scenarios
 from .._version import __version__
 from ..errors import SdeconError
 from ..output import check_writable, write_all
+from ..report.content import DATA_END, HEADLINE_YEAR, KEY_VARIABLES
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,8 +61,9 @@ LEVERS = (
      "Policy Hardware Restriction Start Year"),
 )
 
-#: Years after this are drawn shaded, "read with care" (docs/model.md, Limits).
-READ_TO = 2035
+#: Years after this are drawn shaded, "read with care" (docs/model.md, Limits), as the
+#: report's page one reads the model to its headline year.
+READ_TO = HEADLINE_YEAR
 #: Significant digits of what the page shows but does not compute (data, bands).
 DIGITS = 4
 
@@ -151,6 +153,8 @@ def payload(scenario_names: Sequence[str] | None = None, posterior=None) -> dict
         "version": __version__,
         "model": {"file": model.model_path().name, "sha256": model.model_hash()},
         "readTo": READ_TO,
+        "headlineYear": HEADLINE_YEAR,
+        "dataEnd": DATA_END,
         "parameters": params,
         "levers": [{"title": t, "effects": e, "start": s} for t, e, s in LEVERS],
         "presets": [{"name": s.name, "title": s.title, "values": dict(s.values)} for s in chosen],
@@ -197,7 +201,6 @@ def _charts() -> list[dict]:
     """The public variables as the report draws them: the reader's unit and how to get it."""
     from .. import plotting
     from ..plotting import base
-    from ..report.content import KEY_VARIABLES
     charts = []
     for variable in [*KEY_VARIABLES, *(v for v in model.PUBLIC_VARIABLES if v not in KEY_VARIABLES)]:
         unit = plotting.unit_label(variable)

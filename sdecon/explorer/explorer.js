@@ -448,7 +448,8 @@ function buildControls() {
     }
   }
   document.getElementById("preset").addEventListener("change", event => {
-    state.preset = event.target.value; setValues(presetValues(state.preset)); refresh(event.timeStamp);
+    // a new history entry, so that Back returns to the settings the preset replaced
+    state.preset = event.target.value; setValues(presetValues(state.preset)); refresh(event.timeStamp, true);
   });
   document.getElementById("compare").addEventListener("change", event => {
     state.compare = event.target.value; refresh(event.timeStamp);
@@ -463,7 +464,7 @@ function buildControls() {
 
 // -- one update: run, redraw, write the state where it shows ----------------------------------
 let lastGood = null;  // the last state the model ran, to fall back on
-function refresh(since) {
+function refresh(since, remember) {
   const start = performance.now();
   lastDraw = NaN;
   try {
@@ -492,16 +493,27 @@ function refresh(since) {
   const edits = changed();
   const preset = PRESETS.get(state.preset);
   setText("story", preset.title);
+  setText("headline", headline());
   if (ownBand !== null && !ownBandReady() && !bandJob) setText("band-status", "");
   setText("status",
     `${state.preset}${edits.length ? `, ${edits.length} value${edits.length > 1 ? "s" : ""} changed` : " as shipped"} · ` +
     `run in ${Math.round(ran)} ms`);
   const fragment = "#" + encodeState();
-  if (location.hash !== fragment) history.replaceState(null, "", fragment);
+  if (location.hash !== fragment) history[remember ? "pushState" : "replaceState"](null, "", fragment);
   if (since !== undefined) {
     const input = since;
     requestAnimationFrame(() => { if (isFinite(lastDraw)) timings.push({ran, drawn: lastDraw - input}); });
   }
+}
+
+// The report's question in one line: the share of GDP in the year page one speaks of.
+function headline() {
+  const share = "Compute Spending Share of GDP", years = Array.from(run.years);
+  const at = (r, year) => formatNumber(100 * r.values[share][years.indexOf(year)], 3) + "%";
+  if (!years.includes(D.headlineYear) || !years.includes(D.dataEnd)) return "";
+  const other = compareRun();
+  return `Compute spending is ${at(run, D.headlineYear)} of GDP in ${D.headlineYear} with these settings, ` +
+         (other ? `against ${at(other, D.headlineYear)} in ${state.compare} as shipped` : `from ${at(run, D.dataEnd)} in ${D.dataEnd}`) + ".";
 }
 
 // Writes to the page only when the text changes: each write costs a layout.
@@ -536,9 +548,9 @@ function start() {
   const grid = document.getElementById("charts");
   charts = D.charts.map(chart => makeChart(chart, grid));
   refresh();
-  window.addEventListener("hashchange", () => {
-    if (location.hash !== "#" + encodeState()) { decodeState(location.hash); refresh(); }
-  });
+  const follow = () => { if (location.hash !== "#" + encodeState()) { decodeState(location.hash); refresh(); } };
+  window.addEventListener("hashchange", follow);  // a link pasted into the address bar
+  window.addEventListener("popstate", follow);    // Back, after a change of preset
   window.addEventListener("resize", () => {
     for (const u of charts) u.setSize({width: Math.max(260, u.root.parentElement.clientWidth), height: 200});
   });
