@@ -41,19 +41,13 @@ def page(browser, explorer):
 
 def assert_equal_runs(ours: dict, theirs: dict, label: str) -> None:
     """Every variable at every saved time within TOLERANCE of the engine's, relative to the
-    variable's largest magnitude in the run (a rate that crosses zero has no relative error
-    there); NaN and infinities where the engine has them."""
+    engine's value (exactly equal where that is zero); NaN and infinities where it has them."""
     assert set(ours) == set(theirs), label
     for name, expected in theirs.items():
         expected = np.asarray(expected, dtype=float)
         got = np.array([np.nan if v is None else v for v in ours[name]], dtype=float)
-        finite = np.isfinite(expected)
-        assert np.array_equal(np.isfinite(got), finite), f"{label}: {name} is not finite where the engine's is"
-        assert np.array_equal(got[~finite], expected[~finite], equal_nan=True), f"{label}: {name}"
-        if finite.any():
-            scale = np.max(np.abs(expected[finite]))
-            error = np.max(np.abs(got[finite] - expected[finite]))
-            assert error <= TOLERANCE * scale, f"{label}: {name} differs by {error:.3g} (scale {scale:.3g})"
+        np.testing.assert_allclose(got, expected, rtol=TOLERANCE, atol=0, equal_nan=True,
+                                   err_msg=f"{label}: {name}")
 
 
 def _run_in_page(page, values_list):
@@ -126,6 +120,10 @@ def test_the_page_loads_with_no_console_error_and_no_network_request(page, explo
     share = sdecon.run("baseline", engine=True)[SHARE] * 100
     assert page.text_content("#headline") == (f"Compute spending is {share[2035]:.3g}% of GDP in 2035 with these "
                                               f"settings, from {share[2024]:.3g}% in 2024.")
+    # and each chart to a screen reader, in words, once the page rests
+    page.wait_for_function("() => sdeconExplorer.charts[0].holder.getAttribute('aria-label').includes('2035')")
+    assert page.evaluate("() => sdeconExplorer.charts[0].holder.getAttribute('aria-label')") == (
+        f"{SHARE}, % of GDP, your settings: " + "; ".join(f"{y} {share[y]:.3g}%" for y in (2024, 2030, 2035, 2050)))
     # every preset is offered, and the controls are labelled
     assert page.evaluate("() => [...document.querySelectorAll('#preset option')].map(o => o.value)") == scenarios.names()
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select')]
@@ -275,7 +273,7 @@ def test_the_band_for_your_settings_is_the_forecast_of_those_settings(page):
         for column, k in (("p5", 0), ("p95", 1)):
             expected = factor * rows[column].to_numpy()
             got = np.array([drawn[float(y)][k] for y in rows.index])
-            assert np.max(np.abs(got - expected)) <= TOLERANCE * np.max(np.abs(expected)), (variable, column)
+            np.testing.assert_allclose(got, expected, rtol=TOLERANCE, atol=0, err_msg=f"{variable} {column}")
     # moving a slider again drops the band for the old settings, back to the preset's as shipped
     page.get_by_label("Elasticity of Substitution", exact=True).fill("100")
     assert not page.evaluate("() => sdeconExplorer.ownBand")

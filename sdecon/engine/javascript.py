@@ -20,18 +20,9 @@ import re
 from .codegen import SMALL_VENSIM, Kernel, _paren, _Src
 from .parse import CONTROLS, Model, parse, references
 
+# Python's operators and precedence, but for the logicals (numpy's logical_and there).
 _OPERATORS = {
-    "^": ("{left}**{right}", 1),
-    "*": ("{left}*{right}", 2),
-    "/": ("{left}/{right}", 2),
-    "+": ("{left} + {right}", 3),
-    "-": ("{left} - {right}", 3),
-    "=": ("{left} == {right}", 4),
-    "<>": ("{left} != {right}", 4),
-    ">=": ("{left} >= {right}", 4),
-    ">": ("{left} > {right}", 4),
-    "<=": ("{left} <= {right}", 4),
-    "<": ("{left} < {right}", 4),
+    **Kernel.OPERATORS,
     ":AND:": ("(({left}) != 0 && ({right}) != 0)", 0),  # != 0: true for NaN, as numpy's
     ":OR:": ("(({left}) != 0 || ({right}) != 0)", 0),
 }

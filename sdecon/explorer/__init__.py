@@ -145,6 +145,8 @@ def payload(scenario_names: Sequence[str] | None = None, posterior=None) -> dict
                        "switch": p.name.endswith("Switch") and (p.lower, p.upper) == (0, 1),
                        "group": ("Key assumptions" if p.name in KEY_ASSUMPTIONS
                                  else "Policy levers" if p.name in levered else sectors.get(p.name, "Other"))})
+    # the key assumptions in the order the argument runs (KEY_ASSUMPTIONS), the rest as the table
+    params.sort(key=lambda p: KEY_ASSUMPTIONS.index(p["name"]) if p["name"] in KEY_ASSUMPTIONS else len(KEY_ASSUMPTIONS))
     known = {p["name"] for p in params}
     missing = [n for n in [*KEY_ASSUMPTIONS, *levered] if n not in known]
     if missing:  # the model lost a parameter the page names

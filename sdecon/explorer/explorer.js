@@ -464,6 +464,7 @@ function buildControls() {
 
 // -- one update: run, redraw, write the state where it shows ----------------------------------
 let lastGood = null;  // the last state the model ran, to fall back on
+let speaking = null;
 function refresh(since, remember) {
   const start = performance.now();
   lastDraw = NaN;
@@ -479,8 +480,10 @@ function refresh(since, remember) {
   const ran = performance.now() - start;
   for (const u of charts) {
     if (visible.has(u)) u.setData(chartData(u.chartSpec)); else stale.add(u);
-    u.holder.setAttribute("aria-label", spoken(u.chartSpec));
   }
+  // the charts in words, once the slider rests: a screen reader needs no frame-by-frame text
+  clearTimeout(speaking);
+  speaking = setTimeout(() => { for (const u of charts) u.holder.setAttribute("aria-label", spoken(u.chartSpec)); }, 250);
   const banded = Object.keys(currentBand()).length > 0, own = ownBandReady();
   setHtml("key", `<span class="key current"></span> your settings` +
     (state.compare ? ` <span class="key compare"></span> ${escapeHtml(state.compare)} as shipped` : "") +
