@@ -307,7 +307,8 @@ def _report(args) -> None:
 def _explore(args) -> None:
     from .explorer import explore
 
-    names = [name for item in args.scenario_names or [] for name in _split_commas(item)] or None
+    names = (None if args.scenario_names is None
+             else [name for item in args.scenario_names for name in _split_commas(item)])
     path = explore(names, args.posterior, args.output)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB; open it in a browser)", file=sys.stderr)
 

@@ -295,6 +295,11 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
         sdecon.explore(["nope"], output=target)
     with pytest.raises(SdeconError, match=r"'baseline' is given twice"):
         sdecon.explore(["baseline", "baseline"], output=target)
+    assert cli.main(["explore", "--scenarios", "jevons,jevons", "--output", str(target)]) == 2
+    assert capsys.readouterr().err == ("sdecon: error: --scenarios: 'jevons' is given twice; "
+                                       "name each scenario once\n")
+    assert cli.main(["explore", "--scenarios", " ,", "--output", str(target)]) == 2
+    assert "--scenarios: no scenario given" in capsys.readouterr().err
     with pytest.raises(SdeconError, match=r"has extension '\.pdf'; allowed: \.html, \.htm"):
         sdecon.explore(output=tmp_path / "x.pdf")
     assert cli.main(["explore", "--posterior", str(tmp_path / "none.json"), "--output", str(target)]) == 2

@@ -102,7 +102,7 @@ def explore(scenario_names: Sequence[str | scenarios.Scenario] | None = None, po
     return path
 
 
-def page(scenario_names: Sequence[str] | None = None, posterior=None) -> str:
+def page(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None) -> str:
     """The explorer's HTML text (`explore` writes it)."""
     from ..engine.javascript import javascript
     data = payload(scenario_names, posterior)
@@ -119,21 +119,21 @@ def page(scenario_names: Sequence[str] | None = None, posterior=None) -> str:
     return re.sub(r"/\*@(\w+)@\*/", lambda m: parts[m[1]], template)
 
 
-def payload(scenario_names: Sequence[str] | None = None, posterior=None) -> dict:
+def payload(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None) -> dict:
     """What the page knows besides the model: parameters, levers, presets, charts, data, bands."""
     from ..posteriors import Posterior, load_posterior
     if posterior is not None and not isinstance(posterior, Posterior):
         posterior = load_posterior(posterior)  # before any run: a bad file costs nothing
+    if scenario_names is not None and not list(scenario_names):
+        raise SdeconError("scenario_names: no scenario given; name one or more, such as baseline and jevons, "
+                          "or none for every shipped scenario", argument="scenario_names")
     chosen = [n if isinstance(n, scenarios.Scenario) else scenarios.load(n)
-              for n in (scenario_names or scenarios.names())]
-    if not chosen:
-        raise SdeconError("scenarios: expected at least one scenario name; allowed: "
-                          + ", ".join(scenarios.names()), argument="scenarios")
+              for n in (scenario_names if scenario_names is not None else scenarios.names())]
     names = [s.name for s in chosen]
     if len(set(names)) < len(names):
         repeated = next(n for n in names if names.count(n) > 1)
-        raise SdeconError(f"scenarios: {repeated!r} is given twice; name each scenario once",
-                          argument="scenarios")
+        raise SdeconError(f"scenario_names: {repeated!r} is given twice; name each scenario once",
+                          argument="scenario_names")
     sectors = _sectors()
     levered = {name for _, effects, start in LEVERS for name in [*effects, start]}
     params = []
