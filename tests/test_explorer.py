@@ -22,11 +22,16 @@ TOLERANCE = 1e-9
 SHARE = "Compute Spending Share of GDP"
 
 
+#: The presets of the explorer under test: the ones the tests use (each costs a forecast).
+PRESETS = ["baseline", "jevons", "saturation", "efficiency-shock"]
+
+
 @pytest.fixture(scope="module")
 def explorer(tmp_path_factory):
-    """Every shipped scenario as a preset, with the shipped posterior's bands."""
+    """Four shipped scenarios as presets, with the shipped posterior's bands."""
     path = tmp_path_factory.mktemp("explorer") / "explorer.html"
-    assert cli.main(["explore", "--posterior", str(SHIPPED_POSTERIOR), "--output", str(path)]) == 0
+    assert cli.main(["explore", "--scenarios", ",".join(PRESETS), "--posterior", str(SHIPPED_POSTERIOR),
+                     "--output", str(path)]) == 0
     return path
 
 
@@ -125,7 +130,7 @@ def test_the_page_loads_with_no_console_error_and_no_network_request(page, explo
     assert page.evaluate("() => sdeconExplorer.charts[0].holder.getAttribute('aria-label')") == (
         f"{SHARE}, % of GDP, your settings: " + "; ".join(f"{y} {share[y]:.3g}%" for y in (2024, 2030, 2035, 2050)))
     # every preset is offered, and the controls are labelled
-    assert page.evaluate("() => [...document.querySelectorAll('#preset option')].map(o => o.value)") == scenarios.names()
+    assert page.evaluate("() => [...document.querySelectorAll('#preset option')].map(o => o.value)") == PRESETS
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select')]
         .filter(i => !(i.labels && i.labels.length)).map(i => i.id)""")
     assert unlabelled == []
@@ -219,7 +224,7 @@ def test_the_link_reproduces_the_view_and_a_bad_link_is_explained(page, browser,
         assert 'preset "nope" is not in this explorer' in notice
         assert "Elasticity of Substitution = 9 is not a number in [0.2, 3]" in notice
         assert '"Nonsense" is not a parameter' in notice
-        assert bad.evaluate("() => sdeconExplorer.state.preset") == scenarios.names()[0]
+        assert bad.evaluate("() => sdeconExplorer.state.preset") == PRESETS[0]
         assert bad.errors == []
     finally:
         bad.close()
@@ -285,8 +290,15 @@ def test_the_explorer_is_one_file_with_its_librarys_licence(explorer):
     assert "Copyright (c) 2022 Leon Sorokin" in text and "uPlot (v1.6.32)" in text
     assert not re.search(r"""(src|href)=["']https?:""", text), "nothing is fetched"
     payload = json.loads(re.search(r"var SDECON_DATA = (\{.*?\});\n", text).group(1))
-    assert [p["name"] for p in payload["presets"]] == scenarios.names()
+    assert [p["name"] for p in payload["presets"]] == PRESETS
     assert {p["group"] for p in payload["parameters"]} >= {"Key assumptions", "Policy levers", "Capex"}
+
+
+def test_by_default_every_shipped_scenario_is_a_preset_and_without_a_posterior_no_band():
+    from sdecon.explorer import payload
+    data = payload()
+    assert [p["name"] for p in data["presets"]] == scenarios.names()
+    assert data["bands"] == {} and data["posterior"] is None
 
 
 def test_bad_input_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
