@@ -5,7 +5,8 @@
 page's runs equal the engine's (the tests hold them to 1e-9 relative on every saved value).
 Only the spelling differs, and where the two languages differ in meaning the generated code
 follows Python's: `%` is floored, `round` rounds half to even, a condition is true when it is
-not zero (NaN included), and `-2^2` is -4, as PySD writes it.
+not zero (NaN included), `-2^2` is -4, as PySD writes it, and a power is C's `pow`, as numpy's
+(1^NaN is 1).
 
     source = engine.javascript()            # a script defining SDECON_MODEL
     // in the page: SDECON_MODEL.run({"Elasticity of Substitution": 1.4})
@@ -130,9 +131,9 @@ class JavaScript(Kernel):
         return super().binary(operator, left, right)
 
     def _operation(self, node, phase, hoist) -> _Src:
-        # _pow is a call, so its operands need no precedence of their own; PySD's parser
-        # gives a power a structure of its own (a^b^c is one of two powers), which the check
-        # below holds it to, as a sum's terms hold theirs.
+        # A power is written as a call (_pow), which groups its operands itself. That is right
+        # when a structure holds powers alone, as PySD's parser builds them (one structure a
+        # level of precedence); a structure that mixed them would be a change of the parser.
         if "^" in node.operators and set(node.operators) != {"^"}:
             raise AssertionError(f"a power mixed with {sorted(set(node.operators) - {'^'})} in one structure")
         return super()._operation(node, phase, hoist)
