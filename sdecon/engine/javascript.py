@@ -106,6 +106,12 @@ function schedule(t0, final, dt, saveper) {
 """
 
 
+# Statefuls whose initial lines, or whose step's lines, are plain assignments of expressions:
+# the Python kernel's own lines, in this dialect's expressions, with a semicolon.
+_SAME_INITIAL = {"aux", "initial", "integ", "trend", "forecast", "sample_if_true"}
+_SAME_STEP = {"integ", "trend", "forecast", "delay_fixed", "initial"}
+
+
 class JavaScript(Kernel):
     """The kernel of one model as a JavaScript function of one run."""
 
@@ -207,10 +213,8 @@ class JavaScript(Kernel):
         a = el.args
         e = lambda name: _paren(self.expr(a[name], "init"))  # noqa: E731
         kind = el.kind
-        if kind in ("aux", "initial"):
-            return [f"{v} = {self.expr(a['expr' if kind == 'aux' else 'initial'], 'init')};"]
-        if kind == "integ":
-            return [f"s{v} = {self.expr(a['initial'], 'init')};", f"{v} = s{v};"]
+        if kind in _SAME_INITIAL:
+            return [line + ";" for line in super()._initialise(key)]
         if kind in ("delay", "delay_n"):
             order = self.literal(a["order"]) if kind == "delay" else e("order")
             message = json.dumps(el.name + ": the order of DELAY N must be at least 1")
@@ -233,14 +237,6 @@ class JavaScript(Kernel):
                     f"if (o{v} < 1 || of{v} !== o{v}) throw new Error({message});",
                     f"s{v} = new Float64Array(o{v}).fill({self.expr(a['initial'], 'init')});",
                     f"d{v} = new Float64Array(o{v});", f"{v} = s{v}[o{v} - 1];"]
-        if kind == "trend":
-            return [f"s{v} = {e('input')} / (1 + {e('initial_trend')}*{e('average_time')});",
-                    f"{v} = {self._value(key, 'init', None)};"]
-        if kind == "forecast":
-            return [f"s{v} = {e('input')} / (1 + {e('initial_trend')});",
-                    f"{v} = {self._value(key, 'init', None)};"]
-        if kind == "sample_if_true":
-            return [f"s{v} = {self.expr(a['initial'], 'init')};", f"{v} = {self._value(key, 'init', None)};"]
         raise AssertionError(kind)
 
     def _step(self, key: str, hoist) -> tuple[list[str], list[str]]:
@@ -248,9 +244,10 @@ class JavaScript(Kernel):
         a = el.args
         e = lambda name: _paren(self.expr(a[name], "run", hoist))  # noqa: E731
         kind = el.kind
+        if kind in _SAME_STEP:
+            derivative, update = super()._step(key, hoist)
+            return [line + ";" for line in derivative], [line + ";" for line in update]
         add = [f"for (let i = 0; i < o{v}; i++) s{v}[i] = s{v}[i] + d{v}[i] * dt;"]
-        if kind == "integ":
-            return [f"d{v} = {self.expr(a['flow'], 'run', hoist)};"], [f"s{v} = s{v} + d{v} * dt;"]
         if kind == "delay":
             return ([f"D{v} = {e('delay_time')};",
                      f"d{v}[0] = ({e('input')} - s{v}[0] / D{v}) * o{v};",
@@ -268,15 +265,8 @@ class JavaScript(Kernel):
                      f"d{v}[0] = ({e('input')} - s{v}[0]) * of{v} / T{v};",
                      f"for (let i = 1; i < o{v}; i++) d{v}[i] = (s{v}[i - 1] - s{v}[i]) * of{v} / T{v};"],
                     add)
-        if kind in ("trend", "forecast"):
-            return [f"d{v} = ({e('input')} - s{v}) / {e('average_time')};"], [f"s{v} = s{v} + d{v} * dt;"]
-        if kind == "delay_fixed":
-            return ([f"i{v} = {self.expr(a['input'], 'run', hoist)};"],
-                    [f"pipe{v}[p{v}] = i{v};", f"p{v} = (p{v} + 1) % o{v};", f"s{v} = pipe{v}[p{v}];"])
         if kind == "sample_if_true":
             return ([f"n{v} = {e('condition')} != 0 ? {e('input')} : s{v};"], [f"s{v} = s{v} * 0 + n{v};"])
-        if kind == "initial":
-            return [], []
         raise AssertionError(kind)
 
     # -- the controls ------------------------------------------------------------------------
