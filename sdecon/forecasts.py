@@ -34,6 +34,8 @@ SHIPPED_POSTERIOR = Path(__file__).parent / "calibrations" / "baseline-2024-post
 HISTORY_COLUMNS = ["series", "label", "year", "time", "variable", "unit", "observed", "as_variable", "median",
                    "low_50", "high_50", "inside_50", "low_90", "high_90", "inside_90"]
 _FILES = ("forecast.json", "bands.csv", "history.csv")
+#: `forecast`'s draws from the posterior by default, and their seed.
+SAMPLES, SEED = 400, 0
 
 
 @dataclass
@@ -172,8 +174,8 @@ def load_forecast(directory: str | Path) -> Forecast:
 
 
 def forecast(scenario: str | scenarios.Scenario = "baseline",
-             posterior: str | Path | posteriors.Posterior | None = None, *, samples: int = 400,
-             seed: int = 0) -> Forecast:
+             posterior: str | Path | posteriors.Posterior | None = None, *, samples: int = SAMPLES,
+             seed: int = SEED) -> Forecast:
     """Posterior-predictive bands of every public variable, and their check against the history.
 
     Parameters

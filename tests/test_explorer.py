@@ -301,6 +301,19 @@ def test_by_default_every_shipped_scenario_is_a_preset_and_without_a_posterior_n
     assert data["bands"] == {} and data["posterior"] is None
 
 
+def test_a_forecast_the_caller_has_gives_the_band_without_computing_it_again(monkeypatch):
+    import types
+
+    import sdecon.forecasts
+    from sdecon.explorer import payload
+    bands = sdecon.forecast("jevons", SHIPPED_POSTERIOR).bands
+    known = {"jevons": types.SimpleNamespace(bands=bands.assign(p5=bands["p5"] * 2))}
+    monkeypatch.setattr(sdecon.forecasts, "forecast", lambda *a, **k: pytest.fail("computed again"))
+    band = payload(["jevons"], SHIPPED_POSTERIOR, known)["bands"]["jevons"][SHARE]
+    rows = bands[bands["variable"] == SHARE]
+    np.testing.assert_allclose(band["p5"], 2 * rows["p5"].to_numpy(), rtol=1e-3)
+
+
 def test_bad_input_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys):
     target = tmp_path / "x.html"
     with pytest.raises(SdeconError, match=r"unknown scenario 'nope'; allowed: baseline"):

@@ -102,10 +102,12 @@ def explore(scenario_names: Sequence[str | scenarios.Scenario] | None = None, po
     return path
 
 
-def page(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None) -> str:
-    """The explorer's HTML text (`explore` writes it)."""
+def page(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None,
+         forecasts: dict | None = None) -> str:
+    """The explorer's HTML text (`explore` writes it); `forecasts`, the presets' `Forecast`s by
+    name when the caller has them (a report does), spare computing their bands again."""
     from ..engine.javascript import javascript
-    data = payload(scenario_names, posterior)
+    data = payload(scenario_names, posterior, forecasts)
     template = (HERE / "page.html").read_text(encoding="utf-8")
     vendor = HERE / "vendor" / "uplot"
     parts = {
@@ -119,7 +121,8 @@ def page(scenario_names: Sequence[str | scenarios.Scenario] | None = None, poste
     return re.sub(r"/\*@(\w+)@\*/", lambda m: parts[m[1]], template)
 
 
-def payload(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None) -> dict:
+def payload(scenario_names: Sequence[str | scenarios.Scenario] | None = None, posterior=None,
+            forecasts: dict | None = None) -> dict:
     """What the page knows besides the model: parameters, levers, presets, charts, data, bands."""
     from ..posteriors import Posterior, load_posterior
     if posterior is not None and not isinstance(posterior, Posterior):
@@ -163,7 +166,7 @@ def payload(scenario_names: Sequence[str | scenarios.Scenario] | None = None, po
         "charts": _charts(),
         "csvColumns": list(_engine_variables()),
         "observed": _observed(),
-        "bands": _bands(chosen, posterior) if posterior is not None else {},
+        "bands": _bands(chosen, posterior, forecasts or {}) if posterior is not None else {},
         "posterior": _draws(chosen, posterior) if posterior is not None else None,
     }
     return data
@@ -200,17 +203,21 @@ def _engine_variables() -> list[str]:
 
 
 def _charts() -> list[dict]:
-    """The public variables as the report draws them: the reader's unit and how to get it."""
+    """The public variables as the report draws them: the reader's unit and the factor that
+    gets it (`plotting.reader_values`, the one rule; the price index divides by its 2024 value
+    of each line, in the page)."""
+    import pandas as pd
+
     from .. import plotting
     from ..plotting import base
     charts = []
     for variable in [*KEY_VARIABLES, *(v for v in model.PUBLIC_VARIABLES if v not in KEY_VARIABLES)]:
-        unit = plotting.unit_label(variable)
-        kind = ("percent" if unit == base.PERCENT_OF_GDP else "trillion" if unit == base.TRILLION
-                else "index" if variable == base.PRICE else "plain")
+        reader = plotting.reader_values(variable, pd.Series([1.0], index=[base.PRICE_YEAR]))
+        kind = ("index" if variable == base.PRICE else "percent" if reader.percent
+                else "trillion" if reader.label == base.TRILLION else "plain")
         log = kind in ("index", "plain") and variable != "GDP"  # these span orders of magnitude
-        charts.append({"variable": variable, "unit": unit.replace("\n", " "), "kind": kind,
-                       "factor": {"percent": 100.0, "trillion": 1e-3}.get(kind, 1.0),
+        charts.append({"variable": variable, "unit": plotting.unit_label(variable), "kind": kind,
+                       "factor": 1.0 if kind == "index" else float(reader.factor),
                        "indexYear": base.PRICE_YEAR if kind == "index" else None, "log": log})
     return charts
 
@@ -229,12 +236,13 @@ def _observed() -> dict:
     return found
 
 
-def _bands(chosen, posterior) -> dict:
-    """Each preset's 5th, 50th and 95th percentiles over the posterior's draws."""
+def _bands(chosen, posterior, known: dict) -> dict:
+    """Each preset's 5th, 50th and 95th percentiles over the posterior's draws (its forecast
+    from `known` when there, else computed)."""
     from ..forecasts import forecast
     bands = {}
     for s in chosen:
-        table = forecast(s, posterior).bands
+        table = (known[s.name] if s.name in known else forecast(s, posterior)).bands
         bands[s.name] = {
             variable: {"years": rows["year"].astype(float).tolist(),
                        **{c: _rounded(rows[c].to_numpy()) for c in ("p5", "p50", "p95")}}
@@ -246,10 +254,9 @@ def _draws(chosen, posterior) -> dict:
     """The posterior's draws of its fitted parameters, the same `forecast` takes (its default
     samples and seed), for the band of the page's current settings; and, per preset, the
     values its calibration set that the posterior does not sample, back at their defaults."""
-    from ..forecasts import forecast
+    from ..forecasts import SAMPLES, SEED
     from ..posteriors import _stale
-    samples, seed = (forecast.__kwdefaults__[k] for k in ("samples", "seed"))
-    picks = posterior._rows(samples, seed)
+    picks = posterior._rows(SAMPLES, SEED)
     draws = np.column_stack([posterior.samples[n].to_numpy()[picks] for n in posterior.names])
     return {"names": list(posterior.names), "draws": draws.tolist(),
             "stale": {s.name: _stale(s, posterior.names) for s in chosen}}

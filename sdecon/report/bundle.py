@@ -316,7 +316,7 @@ def write_report(scenario_names: Sequence[str], output_dir, *, calibration=None,
                                                     footer, meta)
         if explorer:
             from ..explorer import page
-            (built / EXPLORER).write_text(page(effective, loaded_posterior), encoding="utf-8")
+            (built / EXPLORER).write_text(page(effective, loaded_posterior, forecasts), encoding="utf-8")
         (built / "report.html").write_text(html.render(report, svgs, meta, EXPLORER if explorer else None),
                                            encoding="utf-8")
         excel.write_excel(built / "results.xlsx", runs, effective, sheets, history, sources, manifest,
