@@ -278,12 +278,18 @@ def _split_commas(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def _scenario_names(given: list[str] | None) -> list[str] | None:
+    """The names of repeated, comma-separated --scenarios; None when the option is not given."""
+    return None if given is None else [name for item in given for name in _split_commas(item)]
+
+
 def _report(args) -> None:
     import shlex
 
     from .report import write_report
 
-    names = [name for item in args.scenario_names or ["baseline"] for name in _split_commas(item)]
+    names = _scenario_names(args.scenario_names)
+    names = ["baseline"] if names is None else names
     command = ["sdecon", "report", "--scenarios", ",".join(names), "--output", args.output_dir]
     if args.calibration:
         command += ["--calibration", args.calibration]
@@ -307,8 +313,7 @@ def _report(args) -> None:
 def _explore(args) -> None:
     from .explorer import explore
 
-    names = (None if args.scenario_names is None
-             else [name for item in args.scenario_names for name in _split_commas(item)])
+    names = _scenario_names(args.scenario_names)
     path = explore(names, args.posterior, args.output)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB; open it in a browser)", file=sys.stderr)
 
